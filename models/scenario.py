@@ -1,0 +1,229 @@
+"""Scenario: every market, cost and policy value the model uses, with its unit, in one registry.
+
+`Scenario` is a frozen dataclass whose field metadata (unit, range, description) is the single registry
+that drives TOML loading, `--set` overrides, validation messages, the README table and the workbook's
+`Assumptions` sheet. Levels named `_2026` are 2026Q1 values; growth compounds quarterly from there:
+v(t) = v_2026 * (1+g)^(k/4), k = quarters since 2026Q1.
+"""
+
+import math
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from sites.errors import InputError
+from sites.quarters import is_quarter, ordinal
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+BASE_SCENARIO = SCENARIO_DIR / "base.toml"
+
+
+def _p(unit: str, description: str, minimum: float | None = 0.0, maximum: float | None = None):
+    return field(metadata={"unit": unit, "description": description, "min": minimum, "max": maximum})
+
+
+@dataclass(frozen=True)
+class Scenario:
+    # time
+    horizon_start: str = _p("quarter", "First quarter of the planning horizon.")
+    horizon_end: str = _p("quarter", "Last quarter of the planning horizon.")
+    quarter_days: float = _p("days", "Days per quarter.", 1, 100)
+    discount_rate_per_yr: float = _p("1/yr", "Discount rate r; df[t] = (1+r)^-((t+1)/4).", 0, 1)
+    terminal_quarters: int = _p("quarters", "Quarters the last quarter's net lease margin is held flat "
+                                "after the horizon (terminal value).", 0, 400)
+    # bitcoin network
+    blocks_per_day: float = _p("blocks/day", "Blocks mined per day.", 1, 1000)
+    subsidy_btc_2026: float = _p("BTC/block", "Block subsidy in 2026Q1.")
+    first_halving_quarter: str = _p("quarter", "Quarter the subsidy first halves.")
+    halving_interval_quarters: int = _p("quarters", "Quarters between halvings.", 1, 100)
+    halving_hashrate_dip: float = _p("ratio", "Network-hashrate multiplier in each halving quarter only.",
+                                     0.01, 2)
+    fee_share_of_subsidy: float = _p("ratio", "Transaction fees as a share of the subsidy.", 0, 10)
+    btc_price_usd_2026: float = _p("USD/BTC", "BTC price in 2026Q1.")
+    btc_price_growth_per_yr: float = _p("1/yr", "BTC price growth.", -0.99, 10)
+    network_hashrate_ehs_2026: float = _p("EH/s", "Network hashrate in 2026Q1.", 1e-6)
+    hashrate_growth_per_yr: float = _p("1/yr", "Network hashrate growth.", -0.99, 10)
+    # mining fleet
+    fleet_j_per_th_2026: float = _p("J/TH", "Fleet efficiency in 2026Q1.", 1e-3)
+    fleet_efficiency_gain_per_yr: float = _p("1/yr", "Yearly fall of the fleet's J/TH.", 0, 0.99)
+    fleet_j_per_th_floor: float = _p("J/TH", "Best fleet efficiency reachable.", 1e-3)
+    pool_fee_share: float = _p("ratio", "Pool fee as a share of mining revenue.", 0, 1)
+    mining_uptime: float = _p("ratio", "Share of the quarter miners run; scales revenue and power.", 0, 1)
+    mining_pue: float = _p("grid MW/IT MW", "Mining power usage effectiveness.", 1, 3)
+    mining_opex_usd_per_mwh: float = _p("USD/MWh", "Non-power mining opex per grid MWh.")
+    power_price_escalation_per_yr: float = _p("1/yr", "Growth of every site's power price.", -0.99, 10)
+    # AI/HPC
+    lease_usd_per_kw_month: float = _p("USD/kW-month", "Lease rate per kW of critical IT in 2026Q1.")
+    lease_escalator_per_yr: float = _p("1/yr", "Lease escalator, applied to all leased MW from 2026Q1.",
+                                       -0.99, 10)
+    ai_billing_utilisation: float = _p("ratio", "Share of leased MW billed.", 0, 1)
+    landlord_opex_share: float = _p("ratio", "Landlord opex as a share of lease revenue (NNN lease).", 0, 1)
+    ai_capex_retrofit_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, retrofit site.")
+    ai_capex_greenfield_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, greenfield.")
+    lead_quarters_retrofit: int = _p("quarters", "Construction lead time L, retrofit site.", 1, 40)
+    lead_quarters_greenfield: int = _p("quarters", "Construction lead time L, greenfield site.", 1, 40)
+    grid_mw_per_it_mw: float = _p("grid MW/IT MW", "Grid MW reserved per MW of AI IT load.", 1, 3)
+    ai_pue: float = _p("ratio", "AI energy PUE (emissions reporting).", 1, 3)
+    ai_load_factor: float = _p("ratio", "Average AI IT draw as a share of leased MW (emissions).", 0, 1)
+    earliest_ai_revenue_quarter: str = _p("quarter", "No lease revenue before this quarter.")
+    max_ai_start_it_mw_per_quarter: float = _p("IT MW/quarter", "Portfolio-wide AI construction starts "
+                                               "per quarter (inf: no limit).")
+    capex_budget_usd_per_quarter: float = _p("USD/quarter", "Cap on AI and site-opening capex paid per "
+                                             "quarter (inf: no budget).")
+    market_absorption_it_mw_per_quarter: dict = _p("IT MW/quarter", "New leased MW each market can "
+                                                    "absorb per quarter, by market.")
+    # grid carbon
+    grid_tco2_per_mwh_2024: dict = _p("tCO2/MWh", "Grid CO2 rate in 2024 by eGRID subregion.")
+    grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate by subregion.",
+                                        -1, 1)
+    grid_tco2_floor_share: float = _p("ratio", "Floor of the grid CO2 rate as a share of 2024.", 0, 1)
+
+    def describe(self) -> list[dict]:
+        """One row per value: key, value, unit, description (the `Assumptions` sheet)."""
+        rows = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dict):
+                for sub, subvalue in value.items():
+                    rows.append({"key": f"{f.name}.{sub}", "value": subvalue, "unit": f.metadata["unit"],
+                                 "description": f.metadata["description"]})
+            else:
+                rows.append({"key": f.name, "value": value, "unit": f.metadata["unit"],
+                             "description": f.metadata["description"]})
+        return rows
+
+    def with_values(self, **values) -> "Scenario":
+        """A copy with some values replaced (validated)."""
+        return _validate(replace(self, **values), "scenario")
+
+
+SCENARIO_FIELDS = {f.name: f for f in fields(Scenario)}
+
+
+def load_scenario(path: str | Path = BASE_SCENARIO, overrides: list[str] | tuple[str, ...] = ()
+                  ) -> Scenario:
+    """Read a scenario TOML (following `extends` chains), apply `key=value` overrides and validate."""
+    path = Path(path)
+    raw = _read_chain(path, [])
+    source = str(path)
+    missing = [name for name in SCENARIO_FIELDS if name not in raw]
+    if missing:
+        raise InputError(f"{source}: missing scenario key '{missing[0]}'"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
+    values = {name: _coerce(name, raw[name], source) for name in SCENARIO_FIELDS}
+    for text in overrides:
+        key, value = _parse_override(text)
+        _apply_override(values, key, value)
+    return _validate(Scenario(**values), source)
+
+
+def _read_chain(path: Path, seen: list[Path]) -> dict:
+    """Merge a TOML file over the file it `extends` (a name in models/scenarios or a path)."""
+    if not path.is_file():
+        raise InputError(f"{path}: the scenario file does not exist.")
+    resolved = path.resolve()
+    if resolved in seen:
+        raise InputError(f"{path}: scenario 'extends' chain loops back to itself.")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}).") from None
+    unknown = [k for k in data if k not in SCENARIO_FIELDS and k not in ("extends", "name", "description")]
+    if unknown:
+        raise InputError(f"{path}: unknown scenario key '{unknown[0]}'; see the README's scenario table "
+                         "for the allowed keys.")
+    parent = data.pop("extends", None)
+    data.pop("name", None)
+    data.pop("description", None)
+    if parent is None:
+        return data
+    parent_path = Path(parent) if str(parent).endswith(".toml") else SCENARIO_DIR / f"{parent}.toml"
+    if not parent_path.is_absolute() and str(parent).endswith(".toml"):
+        parent_path = path.parent / parent_path
+    if not parent_path.is_file():
+        raise InputError(f"{path}: field extends: scenario '{parent}' does not exist.")
+    merged = _read_chain(parent_path, seen + [resolved])
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _coerce(name: str, value: object, source: str) -> object:
+    """Convert a TOML or `--set` value to the field's type, or raise InputError naming file and field."""
+    f = SCENARIO_FIELDS[name]
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    where = f"{source}: field {name}"
+    if kind == "dict":
+        if not isinstance(value, dict):
+            raise InputError(f"{where}: expected a table of numbers keyed by name, got {value!r}.")
+        return {str(k): _number(f"{name}.{k}", v, source) for k, v in value.items()}
+    if kind == "str":
+        if not is_quarter(value):
+            raise InputError(f"{where}: '{value}' is not a quarter label; allowed: YYYYQn with n in 1-4, "
+                             "e.g. 2027Q1.")
+        return str(value).strip()
+    number = _number(name, value, source)
+    if kind == "int":
+        if number != int(number):
+            raise InputError(f"{where}: '{value}' is not a whole number.")
+        return int(number)
+    return number
+
+
+def _number(name: str, value: object, source: str) -> float:
+    if isinstance(value, bool):
+        raise InputError(f"{source}: field {name}: '{value}' is not a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: field {name}: '{value}' is not a number.") from None
+    if math.isnan(number):
+        raise InputError(f"{source}: field {name}: 'nan' is not a number.")
+    return number
+
+
+def _parse_override(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise InputError(f"--set {text}: expected KEY=VALUE, e.g. --set btc_price_usd_2026=60000.")
+    return key.strip(), value.strip()
+
+
+def _apply_override(values: dict, key: str, value: str) -> None:
+    name, _, sub = key.partition(".")
+    if name not in SCENARIO_FIELDS:
+        raise InputError(f"--set {key}={value}: unknown scenario key '{name}'; see the README's scenario "
+                         "table for the allowed keys.")
+    if isinstance(values[name], dict):
+        if not sub:
+            raise InputError(f"--set {key}={value}: '{name}' is a table; set one entry, e.g. "
+                             f"--set {name}.{next(iter(values[name]), 'KEY')}={value}.")
+        values[name] = {**values[name], sub: _number(key, value, "--set")}
+    elif sub:
+        raise InputError(f"--set {key}={value}: '{name}' is not a table; use --set {name}=VALUE.")
+    else:
+        values[name] = _coerce(name, value, "--set")
+
+
+def _validate(scenario: Scenario, source: str) -> Scenario:
+    """Range and cross-field checks; raises InputError with the first problem."""
+    for name, f in SCENARIO_FIELDS.items():
+        value = getattr(scenario, name)
+        lo, hi = f.metadata["min"], f.metadata["max"]
+        for sub, number in (value.items() if isinstance(value, dict) else [(None, value)]):
+            if isinstance(number, str):
+                continue
+            key = f"{name}.{sub}" if sub else name
+            if lo is not None and number < lo:
+                raise InputError(f"{source}: field {key}: {number:g} is below the allowed minimum {lo:g} "
+                                 f"({f.metadata['unit']}).")
+            if hi is not None and number > hi:
+                raise InputError(f"{source}: field {key}: {number:g} is above the allowed maximum {hi:g} "
+                                 f"({f.metadata['unit']}).")
+    if ordinal(scenario.horizon_end) < ordinal(scenario.horizon_start):
+        raise InputError(f"{source}: field horizon_end: {scenario.horizon_end} is before horizon_start "
+                         f"{scenario.horizon_start}.")
+    return scenario

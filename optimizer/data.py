@@ -1,0 +1,139 @@
+"""ModelData: the frozen, tidy input of the MILP, built from a site table and one or more scenarios.
+
+Everything the formulation reads is here, keyed by integers for speed: quarter t = 0..T-1 over the
+horizon, j = 0..J-1 over the horizon plus the post-horizon quarters that carry capex tails and the
+terminal value, scenario names w with probabilities p_w. Structural values (horizon, lead times, hall
+sizes, grid MW per IT MW) come from the first scenario and must agree across scenarios.
+"""
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from models.economics import discount_factors, lease_revenue_usd_per_it_mw, mining_grid_mwh_per_it_mw, \
+    site_quarter_table
+from models.scenario import Scenario
+from sites.errors import InputError
+from sites.quarters import label, ordinal, quarter_range
+
+
+@dataclass(frozen=True)
+class ModelData:
+    quarters: tuple[str, ...]            # horizon labels, t = 0..T-1
+    extended_quarters: tuple[str, ...]   # horizon + post-horizon labels, j = 0..J-1
+    scenarios: tuple[str, ...]
+    probability: dict                    # w -> p_w
+    scenario_values: dict                # w -> Scenario
+    sites: pd.DataFrame                  # index site: attributes + derived build values
+    site_quarter: pd.DataFrame           # index (site, t, w)
+    lease_revenue_usd_per_it_mw: dict    # (j, w) -> USD per leased IT MW-quarter (j < T)
+    market_absorption_it_mw: dict        # (market, t, w) -> new leased IT MW allowed
+    discount_factor: tuple[float, ...]   # df[j]
+    earliest_revenue_t: int              # first t with lease revenue allowed (may be <= 0)
+
+    @property
+    def n_quarters(self) -> int:
+        return len(self.quarters)
+
+    @property
+    def n_extended(self) -> int:
+        return len(self.extended_quarters)
+
+    @property
+    def base(self) -> Scenario:
+        return self.scenario_values[self.scenarios[0]]
+
+    @cached_property
+    def ai_sites(self) -> list[str]:
+        return [s for s in self.sites.index if self.sites.at[s, "ai_eligible"]]
+
+    @cached_property
+    def mining_sites(self) -> list[str]:
+        return [s for s in self.sites.index if self.sites.at[s, "mining_capacity_it_mw"] > 0]
+
+    @cached_property
+    def markets(self) -> dict:
+        """market -> AI-eligible sites leasing into it."""
+        out: dict = {}
+        for s in self.ai_sites:
+            out.setdefault(self.sites.at[s, "market"], []).append(s)
+        return out
+
+    def values(self, column: str) -> dict:
+        """(site, t, w) -> value of a `site_quarter` column."""
+        return self.site_quarter[column].to_dict()
+
+
+def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scenario,
+                     probability: dict | None = None) -> ModelData:
+    """Turn a validated site table and scenarios into ModelData (raises InputError on misfit input)."""
+    if isinstance(scenarios, Scenario):
+        scenarios = {"base": scenarios}
+    names = tuple(scenarios)
+    probability = probability or {w: 1.0 / len(names) for w in names}
+    sc = scenarios[names[0]]
+    quarters = quarter_range(sc.horizon_start, sc.horizon_end)
+    site_table = _site_build_values(sites, sc, quarters)
+    lead_max = int(site_table["lead_quarters"].max()) if len(site_table) else 0
+    n_ext = len(quarters) + max(sc.terminal_quarters, lead_max - 1, 0)
+    extended = [label(ordinal(quarters[0]) + j) for j in range(n_ext)]
+
+    frames, lease, absorption = [], {}, {}
+    for w in names:
+        scw = scenarios[w]
+        table = site_quarter_table(sites, scw, quarters).reset_index()
+        table["t"] = table["quarter"].map({q: t for t, q in enumerate(quarters)})
+        table["w"] = w
+        frames.append(table)
+        for t, value in enumerate(lease_revenue_usd_per_it_mw(scw, quarters)):
+            lease[(t, w)] = float(value)
+        for market in {site_table.at[s, "market"] for s in site_table.index if site_table.at[s, "ai_eligible"]}:
+            if market not in scw.market_absorption_it_mw_per_quarter:
+                raise InputError(f"scenario {w}, field market_absorption_it_mw_per_quarter: no entry for "
+                                 f"market '{market}' of an AI-eligible site; add {market} = <IT MW per quarter>.")
+            for t in range(len(quarters)):
+                absorption[(market, t, w)] = scw.market_absorption_it_mw_per_quarter[market]
+    site_quarter = pd.concat(frames, ignore_index=True).set_index(["site", "t", "w"]).sort_index()
+    earliest = ordinal(sc.earliest_ai_revenue_quarter) - ordinal(quarters[0])
+    return ModelData(
+        quarters=tuple(quarters), extended_quarters=tuple(extended), scenarios=names,
+        probability=dict(probability), scenario_values=dict(scenarios), sites=site_table,
+        site_quarter=site_quarter, lease_revenue_usd_per_it_mw=lease, market_absorption_it_mw=absorption,
+        discount_factor=tuple(discount_factors(sc.discount_rate_per_yr, n_ext)), earliest_revenue_t=earliest,
+    )
+
+
+def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -> pd.DataFrame:
+    """Add per-site derived values: lead time L_s, capex per IT MW, hall count H_s, mining capacity.
+
+    H_s = max_halls, which must not exceed floor(P_s / (grid_mw_per_it_mw * B_s)) (the hall must fit);
+    mining capacity (IT MW) = P_s / pue_mine for a mining site energised by the horizon start, else 0.
+    """
+    table = sites.copy()
+    greenfield = table["build_type"] == "greenfield"
+    table["lead_quarters"] = np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit)
+    table["capex_usd_per_it_mw"] = np.where(greenfield, sc.ai_capex_greenfield_usd_per_it_mw,
+                                            sc.ai_capex_retrofit_usd_per_it_mw)
+    problems = []
+    for s, row in table.iterrows():
+        if not row["ai_eligible"]:
+            continue
+        fit = math.floor(row["secured_mw"] / (sc.grid_mw_per_it_mw * row["hall_it_mw"]) + 1e-9)
+        if row["max_halls"] > fit:
+            problems.append(
+                f"site {s}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
+                f"{row['max_halls'] * row['hall_it_mw'] * sc.grid_mw_per_it_mw:g} grid MW at "
+                f"{sc.grid_mw_per_it_mw:g} grid MW per IT MW but the site has {row['secured_mw']:g} MW; "
+                f"allowed: at most {fit} halls.")
+    if problems:
+        raise InputError(problems)
+    table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
+    start = ordinal(quarters[0])
+    existing = table["energised_quarter"].map(ordinal) <= start
+    table["mining_capacity_it_mw"] = np.where(table["mining_allowed"] & existing,
+                                              table["secured_mw"] / sc.mining_pue, 0.0)
+    table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)
+    return table

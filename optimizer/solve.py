@@ -1,0 +1,120 @@
+"""Solve the MILP with HiGHS through `pyomo.contrib.solver`, and measure what a planner should see.
+
+Reports: status, NPV (objective), best bound, MIP gap, LP-relaxation objective and gap
+(|z_LP - z_MIP| / |z_MIP|), model size (rows, columns, nonzeros, integers), build and solve seconds.
+"""
+
+import time
+from dataclasses import asdict, dataclass
+
+import highspy
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+from optimizer.data import ModelData
+from optimizer.build import build_model
+from optimizer.formulation.objective import OBJECTIVE_SCALE_USD
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    gap: float = 1e-3
+    time_limit: float | None = None
+    threads: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class SolveInfo:
+    status: str                 # optimal | time_limit | infeasible | no_solution | error
+    termination: str
+    has_solution: bool
+    npv_usd: float | None
+    bound_usd: float | None
+    mip_gap: float | None
+    lp_relaxation_npv_usd: float | None
+    lp_relaxation_gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    rows: int
+    columns: int
+    nonzeros: int
+    integer_columns: int
+    solver: str
+    threads: int | None
+    gap_target: float
+    time_limit: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions()):
+    """Build the Pyomo model and solve it; returns (model, SolveInfo). Solution values are loaded."""
+    started = time.perf_counter()
+    model = build_model(data)
+    build_seconds = time.perf_counter() - started
+    info = solve_model(model, options, build_seconds)
+    return model, info
+
+
+def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0) -> SolveInfo:
+    solver = Highs()
+    started = time.perf_counter()
+    results = solver.solve(
+        model, rel_gap=options.gap, time_limit=options.time_limit, threads=options.threads,
+        load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,
+        solver_options={"random_seed": options.seed, "output_flag": False},
+    )
+    solve_seconds = time.perf_counter() - started
+    highs = solver._solver_model  # the highspy object behind the interface (model size, LP relaxation)
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_solution:
+        results.solution_loader.load_vars()
+    lp = highs.getLp()
+    hinfo = highs.getInfo()
+    npv = results.incumbent_objective * OBJECTIVE_SCALE_USD if has_solution else None
+    bound = results.objective_bound * OBJECTIVE_SCALE_USD if results.objective_bound is not None else None
+    integers = sum(1 for v in lp.integrality_ if v != highspy.HighsVarType.kContinuous)
+    mip_gap = _gap(npv, bound) if integers else (0.0 if has_solution else None)
+    lp_npv = _lp_relaxation(lp) if has_solution else None
+    return SolveInfo(
+        status=_status(results.termination_condition, has_solution),
+        termination=str(results.termination_condition.name), has_solution=has_solution,
+        npv_usd=npv, bound_usd=bound, mip_gap=mip_gap,
+        lp_relaxation_npv_usd=lp_npv, lp_relaxation_gap=_gap(npv, lp_npv),
+        build_seconds=build_seconds, solve_seconds=solve_seconds,
+        rows=lp.num_row_, columns=lp.num_col_, nonzeros=len(lp.a_matrix_.value_), integer_columns=integers,
+        solver=f"HiGHS {'.'.join(map(str, solver.version()))}", threads=options.threads,
+        gap_target=options.gap, time_limit=options.time_limit,
+    ) if hinfo is not None else None
+
+
+def _gap(npv: float | None, bound: float | None) -> float | None:
+    """|bound - npv| / max(|npv|, 1 USD)."""
+    if npv is None or bound is None:
+        return None
+    return abs(bound - npv) / max(abs(npv), 1.0)
+
+
+def _lp_relaxation(lp: highspy.HighsLp) -> float | None:
+    """Objective (USD) of the model with every integer relaxed to continuous."""
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
+    lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
+    relaxed.passModel(lp)
+    relaxed.run()
+    if relaxed.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return relaxed.getInfo().objective_function_value * OBJECTIVE_SCALE_USD
+
+
+def _status(termination: TerminationCondition, has_solution: bool) -> str:
+    if termination == TerminationCondition.convergenceCriteriaSatisfied:
+        return "optimal"
+    if termination == TerminationCondition.maxTimeLimit:
+        return "time_limit" if has_solution else "time_limit_no_solution"
+    if termination in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
+        return "infeasible"
+    return "feasible" if has_solution else "no_solution"

@@ -1,0 +1,106 @@
+"""The site schema: one registry that drives loading, validation, the README data dictionary and the
+workbook's `Sites` sheet headers.
+
+Each `SiteField` states its name, type, unit, default (None = required), allowed range and meaning.
+"""
+
+from dataclasses import dataclass
+
+from sites.quarters import is_quarter
+
+
+@dataclass(frozen=True)
+class SiteField:
+    name: str
+    kind: str  # "text", "number", "integer", "bool", "quarter", "choice"
+    unit: str
+    description: str
+    default: object = None  # None: required
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+    def allowed(self) -> str:
+        """Plain-words description of the allowed values, used in error messages."""
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "quarter":
+            return "a quarter label YYYYQn with n in 1-4, e.g. 2027Q1"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "text":
+            return "a non-empty text"
+        what = "a whole number" if self.kind == "integer" else "a number"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+        if self.minimum is not None:
+            return f"{what} >= {self.minimum:g}"
+        return what
+
+
+SITE_FIELDS: tuple[SiteField, ...] = (
+    SiteField("name", "text", "", "Site name, unique in the portfolio."),
+    SiteField("state", "text", "", "US state, two-letter postal code."),
+    SiteField("lat", "number", "deg", "Latitude (WGS84).", minimum=-90, maximum=90),
+    SiteField("lon", "number", "deg", "Longitude (WGS84).", minimum=-180, maximum=180),
+    SiteField("secured_mw", "number", "MW", "Secured grid power at the meter once energised.", minimum=0),
+    SiteField("energised_quarter", "quarter", "", "First quarter the secured power is available."),
+    SiteField("egrid_subregion", "text", "", "EPA eGRID subregion code (grid carbon), e.g. SRSO."),
+    SiteField("ai_eligible", "bool", "", "AI/HPC halls may be built here.", default=False),
+    SiteField("mining_allowed", "bool", "", "Bitcoin miners may run here.", default=True),
+    SiteField("build_type", "choice", "", "AI build: retrofit of a mining site or greenfield campus "
+              "(sets capex and lead time).", default="retrofit", choices=("retrofit", "greenfield")),
+    SiteField("hall_it_mw", "number", "MW", "IT load of one AI hall (B_s).", default=0.0, minimum=0),
+    SiteField("max_halls", "integer", "halls", "Most AI halls the site may take.", default=0, minimum=0),
+    SiteField("site_opening_cost_usd", "number", "USD", "One-off cost to open the site for AI "
+              "(substation, fibre, cooling plant), K_s.", default=0.0, minimum=0),
+    SiteField("power_usd_per_mwh_2026", "number", "USD/MWh", "Power price in 2026Q1 (escalates per "
+              "scenario).", minimum=0),
+    SiteField("market", "text", "", "AI demand market the site leases into (default: its state).",
+              default=""),
+)
+
+FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}
+
+
+def parse_value(field: SiteField, raw: object) -> object:
+    """Convert one raw cell to the field's type. Raises ValueError with the reason (no file context)."""
+    text = str(raw).strip()
+    if field.kind == "text":
+        if not text:
+            raise ValueError("is empty")
+        return text
+    if field.kind == "bool":
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes", "y"):
+            return True
+        if lowered in ("false", "0", "no", "n"):
+            return False
+        raise ValueError(f"'{text}' is not true or false")
+    if field.kind == "quarter":
+        if not is_quarter(text):
+            raise ValueError(f"'{text}' is not a quarter label")
+        return text
+    if field.kind == "choice":
+        if text.lower() not in field.choices:
+            raise ValueError(f"'{text}' is not allowed")
+        return text.lower()
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
+    if number != number:  # NaN
+        raise ValueError("is not a number")
+    if field.kind == "integer":
+        if number != int(number):
+            raise ValueError(f"'{text}' is not a whole number")
+        number = int(number)
+    if field.minimum is not None and number < field.minimum:
+        raise ValueError(f"{text} is {'negative' if number < 0 and field.minimum == 0 else 'too small'}")
+    if field.maximum is not None and number > field.maximum:
+        raise ValueError(f"{text} is too large")
+    return number
