@@ -1,0 +1,1 @@
+"""WHAT TO DO with the power: ModelData -> Pyomo MILP (one module per family) -> HiGHS -> tables -> exports."""

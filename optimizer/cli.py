@@ -1,0 +1,103 @@
+"""The `hashpivot` command line.
+
+Exit codes: 0 plan written; 2 bad input (one sentence naming file, row and field); 3 infeasible plan;
+4 time limit reached before any plan was found; 1 any other solver failure.
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from models.scenario import BASE_SCENARIO, load_scenario
+from optimizer.data import build_model_data
+from optimizer.export import kpi_json, write_json, write_workbook
+from optimizer.results import extract_plan
+from optimizer.solve import SolveOptions, build_and_solve
+from sites.errors import InputError
+from sites.load import REFERENCE_PORTFOLIO, load_sites
+
+EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_SOLVER = 2, 3, 4, 1
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Plan how much secured power runs Bitcoin miners and how much becomes leased AI/HPC halls.")
+err = Console(stderr=True)
+out = Console()
+
+
+@app.callback()
+def main() -> None:
+    """hashpivot: BTC mining vs AI/HPC hosting, site by site and quarter by quarter (Pyomo + HiGHS)."""
+
+
+def fail(message: str, code: int) -> None:
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def solve(
+    sites: Annotated[Path, typer.Option(help="Site portfolio file (CSV).")] = REFERENCE_PORTFOLIO,
+    scenario: Annotated[Path, typer.Option(help="Scenario TOML.")] = BASE_SCENARIO,
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("plan.xlsx"),
+    gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.", min=0.0)] = 1e-3,
+    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit (seconds).", min=0.0)] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Solver threads.", min=1)] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object on stdout.")] = False,
+    json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
+) -> None:
+    """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
+    try:
+        if out_path.suffix.lower() != ".xlsx":
+            raise InputError(f"--out {out_path}: the workbook name must end in .xlsx.")
+        data = build_model_data(load_sites(sites), load_scenario(scenario, tuple(set_ or ())))
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    model, info = build_and_solve(data, SolveOptions(gap=gap, time_limit=time_limit, threads=threads))
+    if info.status == "infeasible":
+        fail("No plan satisfies every constraint: the model is infeasible; nothing was written. Loosen a "
+             "limit (capex budget, earliest revenue quarter, market absorption) and solve again.",
+             EXIT_INFEASIBLE)
+    if not info.has_solution:
+        fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
+             "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
+    plan = extract_plan(model, data, info)
+    write_workbook(plan, out_path)
+    if json_out:
+        write_json(kpi_json(plan), json_out)
+    if json_:
+        sys.stdout.write(kpi_json(plan) + "\n")
+        return
+    print_summary(plan, out_path)
+
+
+def print_summary(plan, out_path: Path) -> None:
+    k = plan.kpis
+    flag = "" if k["status"] == "optimal" else "  [bold red](NOT PROVEN OPTIMAL: time limit)[/]"
+    out.print(f"[bold]hashpivot[/] {k['sites']} sites, {k['horizon']}: status [bold]{k['status']}[/]{flag}")
+    out.print(f"NPV ${k['npv_usd'] / 1e6:,.1f}M   MIP gap {k['mip_gap']:.3%}   LP-relaxation gap "
+              f"{(k['lp_relaxation_gap'] or 0):.3%}   build {k['build_seconds']:.2f} s   solve "
+              f"{k['solve_seconds']:.2f} s   ({k['rows']} rows x {k['columns']} cols, {k['nonzeros']} nnz)")
+    out.print(f"AI halls {k['ai_halls_built']} ({k['ai_it_mw_built']:.0f} IT MW, first start "
+              f"{k['first_ai_start_quarter']}); mining {k['mining_it_mw_start']:.0f} IT MW at the start")
+    table = Table(title="MW by use by year", show_edge=False)
+    for column, title in (("year", "year"), ("mining_it_mw_avg", "mining IT MW (avg)"),
+                          ("ai_it_mw_under_construction_end", "AI IT MW building"),
+                          ("ai_it_mw_online_end", "AI IT MW online"), ("ai_it_mw_leased_end", "AI IT MW leased"),
+                          ("idle_grid_mw_avg", "idle grid MW (avg)")):
+        table.add_column(title, justify="right")
+    for row in plan.by_year.itertuples(index=False):
+        table.add_row(str(row.year), f"{row.mining_it_mw_avg:,.0f}", f"{row.ai_it_mw_under_construction_end:,.0f}",
+                      f"{row.ai_it_mw_online_end:,.0f}", f"{row.ai_it_mw_leased_end:,.0f}",
+                      f"{row.idle_grid_mw_avg:,.0f}")
+    out.print(table)
+    out.print(f"wrote {out_path}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,120 @@
+"""Exports: the `plan.xlsx` workbook and the JSON KPIs, each written to a temp file and moved into place.
+
+Sheets: Summary (KPIs, solver status, gaps, timings, model size, MW by use by year), Schedule (site x
+quarter), Builds (one row per hall), CashFlow (per quarter; NPV = sum of discounted_cash_flow_usd),
+Sites (the site table with derived build values), Assumptions (every scenario value, with units).
+"""
+
+import json
+import math
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from optimizer.results import Plan
+from sites.schema import SITE_FIELDS
+
+SITE_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """Yield a temp path beside `path`; move it into place only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
+def json_ready(value):
+    """Plain JSON values: NaN/inf become null, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def kpi_json(plan: Plan) -> str:
+    return json.dumps(json_ready(plan.kpis), indent=None, sort_keys=False)
+
+
+def sites_sheet(plan: Plan) -> pd.DataFrame:
+    table = plan.data.sites.reset_index()
+    return table[[f.name for f in SITE_FIELDS] + list(SITE_DERIVED)]
+
+
+def assumptions_sheet(plan: Plan) -> pd.DataFrame:
+    rows = []
+    for w, scenario in plan.data.scenario_values.items():
+        for row in scenario.describe():
+            rows.append({"scenario": w, "probability": plan.data.probability[w], **row,
+                         "value": str(row["value"]) if isinstance(row["value"], str) else row["value"]})
+    return pd.DataFrame(rows)
+
+
+def summary_sheet(plan: Plan) -> pd.DataFrame:
+    return pd.DataFrame({"kpi": list(plan.kpis), "value": [
+        v if not (isinstance(v, float) and not math.isfinite(v)) else None for v in plan.kpis.values()]})
+
+
+def write_workbook(plan: Plan, path: str | Path) -> Path:
+    """Write plan.xlsx atomically; returns the path."""
+    sheets = {
+        "Schedule": plan.schedule,
+        "Builds": plan.builds,
+        "CashFlow": plan.cashflow,
+        "Sites": sites_sheet(plan),
+        "Assumptions": assumptions_sheet(plan),
+    }
+    with atomic_path(path) as temp:
+        with pd.ExcelWriter(temp, engine="xlsxwriter") as writer:
+            book = writer.book
+            header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"})
+            summary = summary_sheet(plan)
+            summary.to_excel(writer, sheet_name="Summary", index=False)
+            year_row = len(summary) + 3
+            writer.sheets["Summary"].write(year_row - 1, 0, "MW by use by year (IT MW; grid MW for idle)",
+                                           book.add_format({"bold": True}))
+            plan.by_year.to_excel(writer, sheet_name="Summary", index=False, startrow=year_row)
+            _format(writer.sheets["Summary"], summary, book, header, widths={0: 28, 1: 22})
+            for name, frame in sheets.items():
+                frame.to_excel(writer, sheet_name=name, index=False)
+                _format(writer.sheets[name], frame, book, header)
+    return Path(path)
+
+
+def write_json(text: str, path: str | Path) -> Path:
+    with atomic_path(path) as temp:
+        Path(temp).write_text(text + "\n")
+    return Path(path)
+
+
+def _format(sheet, frame: pd.DataFrame, book, header, widths: dict | None = None) -> None:
+    """Header style, frozen header row, widths and number formats by unit suffix."""
+    money = book.add_format({"num_format": "#,##0"})
+    mw = book.add_format({"num_format": "#,##0.0"})
+    ratio = book.add_format({"num_format": "0.0000"})
+    sheet.freeze_panes(1, 0)
+    for col, name in enumerate(frame.columns):
+        sheet.write(0, col, name, header)
+        fmt = None
+        if name.endswith("_usd"):
+            fmt = money
+        elif name.endswith(("_mw", "_tco2", "_mw_avg", "_mw_end")):
+            fmt = mw
+        elif name in ("discount_factor", "grid_tco2_per_mwh"):
+            fmt = ratio
+        width = (widths or {}).get(col, max(10, min(28, len(str(name)) + 2)))
+        sheet.set_column(col, col, width, fmt)
