@@ -61,6 +61,7 @@ def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions()):
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0) -> SolveInfo:
     solver = Highs()
+    highspy.Highs.resetGlobalScheduler(True)  # HiGHS keeps one thread pool per process; let threads change
     started = time.perf_counter()
     results = solver.solve(
         model, rel_gap=options.gap, time_limit=options.time_limit, threads=options.threads,
@@ -73,7 +74,6 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
     if has_solution:
         results.solution_loader.load_vars()
     lp = highs.getLp()
-    hinfo = highs.getInfo()
     npv = results.incumbent_objective * OBJECTIVE_SCALE_USD if has_solution else None
     bound = results.objective_bound * OBJECTIVE_SCALE_USD if results.objective_bound is not None else None
     integers = sum(1 for v in lp.integrality_ if v != highspy.HighsVarType.kContinuous)
@@ -88,7 +88,7 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
         rows=lp.num_row_, columns=lp.num_col_, nonzeros=len(lp.a_matrix_.value_), integer_columns=integers,
         solver=f"HiGHS {'.'.join(map(str, solver.version()))}", threads=options.threads,
         gap_target=options.gap, time_limit=options.time_limit,
-    ) if hinfo is not None else None
+    )
 
 
 def _gap(npv: float | None, bound: float | None) -> float | None:

@@ -1,0 +1,86 @@
+"""End-to-end: the `hashpivot solve` command on the bundled reference portfolio."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+
+SHEETS = ["Summary", "Schedule", "Builds", "CashFlow", "Sites", "Assumptions"]
+GEORGIA_AI = {"College Park I", "College Park II", "Sandersville"}
+MINING_ONLY = {"Norcross", "Washington", "Dalton", "LaFayette", "Rural GA EMC cluster", "Knoxville cluster",
+               "East TN", "Mississippi cluster", "Cheyenne"}
+
+
+def run(tmp_path: Path, *args: str):
+    """Invoke the CLI in-process; returns (exit code, stdout, stderr)."""
+    result = CliRunner().invoke(app, ["solve", "--out", str(tmp_path / "plan.xlsx"), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def kpis(tmp_path: Path, *args: str) -> dict:
+    code, stdout, stderr = run(tmp_path, "--json", *args)
+    assert code == 0, stderr
+    return json.loads(stdout)
+
+
+def test_console_script_writes_the_workbook_with_every_sheet(tmp_path):
+    out = tmp_path / "plan.xlsx"
+    done = subprocess.run([Path(sys.executable).parent / "hashpivot", "solve", "--out", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "NPV $" in done.stdout and "MIP gap" in done.stdout
+    assert openpyxl.load_workbook(out, read_only=True).sheetnames == SHEETS
+
+
+def test_json_kpis_and_the_reference_plan_makes_sense(tmp_path):
+    k = kpis(tmp_path)
+    for key in ("status", "npv_usd", "mip_gap", "build_seconds", "solve_seconds", "ai_it_mw_leased_end",
+                "mining_it_mw_start", "lp_relaxation_gap", "rows", "columns", "nonzeros"):
+        assert key in k
+    assert k["status"] == "optimal"
+    assert k["mip_gap"] <= 1e-3
+    assert k["npv_from_cashflow_usd"] == pytest.approx(k["npv_usd"], rel=1e-6)
+    assert k["ai_it_mw_leased_end"] > 0 and k["mining_it_mw_start"] > 0
+
+
+def test_georgia_goes_partly_to_ai_and_mining_only_sites_keep_mining(reference_plan):
+    builds = reference_plan.builds
+    assert GEORGIA_AI & set(builds["site"])
+    schedule = reference_plan.schedule
+    first_year = schedule[schedule["quarter"].str.startswith("2027")]
+    mined = first_year.groupby("site")["mining_it_mw"].min()
+    assert all(mined[s] > 0 for s in MINING_ONLY)
+    assert all(s in GEORGIA_AI | {"Austin County"} for s in builds["site"])
+
+
+def test_zero_lease_rate_builds_no_ai(tmp_path):
+    k = kpis(tmp_path, "--set", "lease_usd_per_kw_month=0")
+    assert k["ai_halls_built"] == 0 and k["ai_it_mw_leased_end"] == 0
+
+
+def test_zero_btc_price_runs_no_miners(tmp_path):
+    code, stdout, stderr = run(tmp_path, "--json", "--set", "btc_price_usd_2026=0")
+    assert code == 0, stderr
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
+    rows = list(wb["Schedule"].values)
+    column = rows[0].index("mining_it_mw")
+    assert max(r[column] for r in rows[1:]) == 0
+    assert json.loads(stdout)["mining_it_mw_start"] == 0
+
+
+def test_workbook_objective_equals_npv_rebuilt_from_cashflow_sheet(tmp_path):
+    k = kpis(tmp_path)
+    wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
+    rows = list(wb["CashFlow"].values)
+    header = rows[0]
+    lines = {"mining_revenue_usd": 1, "mining_power_cost_usd": -1, "mining_opex_usd": -1,
+             "lease_revenue_usd": 1, "ai_opex_usd": -1, "ai_capex_usd": -1, "site_opening_usd": -1}
+    npv = sum(sum(sign * r[header.index(line)] for line, sign in lines.items()) * r[header.index("discount_factor")]
+              for r in rows[1:])
+    assert npv == pytest.approx(k["npv_usd"], rel=1e-6)
