@@ -77,6 +77,45 @@ class Scenario:
     grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate by subregion.",
                                         -1, 1)
     grid_tco2_floor_share: float = _p("ratio", "Floor of the grid CO2 rate as a share of 2024.", 0, 1)
+    # utilization
+    utilization_min_share: float = _p("ratio", "Least leased share of a hall's MW once it has been online "
+                                      "for utilization_after_quarters.", 0, 1)
+    utilization_after_quarters: int = _p("quarters", "Quarters online before the utilization floor applies "
+                                         "(K).", 0, 40)
+    # liquidity
+    opening_cash_usd: float = _p("USD", "Cash on hand at the start of the horizon.", None)
+    cash_floor_usd: float = _p("USD", "Least cash balance at every quarter end (-inf: no floor).", None)
+    # financing
+    loan_to_cost: float = _p("ratio", "AI project debt as a share of the capex of halls whose capacity is "
+                             "leased.", 0, 0.95)
+    project_debt_rate_per_yr: float = _p("1/yr", "Interest rate of AI project debt.", 0, 1)
+    project_debt_grace_quarters: int = _p("quarters", "Quarters after a draw before its amortisation starts.",
+                                          0, 40)
+    project_debt_term_quarters: int = _p("quarters", "Straight-line amortisation term of each draw.", 1, 200)
+    revolver_limit_usd: float = _p("USD", "Corporate revolver limit.")
+    revolver_rate_per_yr: float = _p("1/yr", "Interest rate of the revolver.", 0, 1)
+    equity_max_usd_per_quarter: float = _p("USD/quarter", "Most new equity raised per quarter (0: off).")
+    equity_issuance_cost_share: float = _p("ratio", "Issuance cost as a share of equity raised.", 0, 1)
+    # taxes
+    tax_rate: float = _p("ratio", "Flat corporate tax rate on operating profit less depreciation and "
+                         "interest.", 0, 1)
+    bonus_depreciation_share: float = _p("ratio", "Share of AI M&E, site opening and ASIC capex expensed "
+                                         "when paid (bonus depreciation; 0 turns it off).", 0, 1)
+    ai_capex_shell_share: float = _p("ratio", "Share of AI capex that is building shell (never bonus).", 0, 1)
+    ai_mep_tax_life_yr: float = _p("yr", "Straight-line tax life of AI mechanical/electrical capex and "
+                                   "site opening.", 1, 100)
+    ai_shell_tax_life_yr: float = _p("yr", "Straight-line tax life of the AI building shell.", 1, 100)
+    asic_tax_life_yr: float = _p("yr", "Straight-line tax life of ASICs.", 1, 100)
+    asic_tax_basis_usd: float = _p("USD", "Undepreciated ASIC tax basis at the horizon start.")
+    opening_tax_loss_usd: float = _p("USD", "Tax losses carried forward into the horizon.")
+    # carbon
+    carbon_price_usd_per_t: float = _p("USD/tCO2", "Carbon price on market-based emissions (0: none).")
+    carbon_cap_tco2_per_year: float = _p("tCO2/yr", "Cap on market-based emissions per calendar year "
+                                         "(inf: none).")
+    carbon_intensity_cap_tco2_per_mwh: float = _p("tCO2/MWh", "Cap on market-based emissions per MWh "
+                                                  "drawn, per calendar year (inf: none).")
+    certificate_usd_per_mwh: float = _p("USD/MWh", "Price of clean-energy certificates.")
+    certificate_limit_mwh_per_year: float = _p("MWh/yr", "Most certificates purchasable per year.")
 
     def describe(self) -> list[dict]:
         """One row per value: key, value, unit, description (the `Assumptions` sheet)."""

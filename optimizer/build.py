@@ -3,12 +3,13 @@
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation import (capex_budget, earliest_revenue, halls, lead_time, leasing, mining,
-                                   objective, power, site_opening)
+from optimizer.formulation import (capex_budget, carbon, earliest_revenue, financing, halls, lead_time,
+                                   leasing, liquidity, mining, objective, power, site_opening, taxes,
+                                   utilization)
 from optimizer.formulation.terms import Terms
 
-FAMILIES = (mining, halls, site_opening, lead_time, leasing, earliest_revenue)
-COUPLING = (power, capex_budget, objective)
+FAMILIES = (mining, halls, site_opening, lead_time, leasing, earliest_revenue, utilization, financing)
+COUPLING = (power, carbon, capex_budget, taxes, liquidity, objective)
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:

@@ -1,8 +1,10 @@
 """Exports: the `plan.xlsx` workbook and the JSON KPIs, each written to a temp file and moved into place.
 
 Sheets: Summary (KPIs, solver status, gaps, timings, model size, MW by use by year), Schedule (site x
-quarter), Builds (one row per hall), CashFlow (per quarter; NPV = sum of discounted_cash_flow_usd),
-Sites (the site table with derived build values), Assumptions (every scenario value, with units).
+quarter), Builds (one row per hall), CashFlow (per quarter; NPV = sum of discounted_cash_flow_usd; debt,
+interest, taxes, cash balance), Emissions (site x quarter location- and market-based tCO2; per year with
+the cap and its slack), Marginals (value of one more secured MW per site-quarter; of the carbon cap per
+year), Sites (the site table with derived build values), Assumptions (every scenario value, with units).
 """
 
 import json
@@ -72,11 +74,13 @@ def summary_sheet(plan: Plan) -> pd.DataFrame:
 def write_workbook(plan: Plan, path: str | Path) -> Path:
     """Write plan.xlsx atomically; returns the path."""
     sheets = {
-        "Schedule": plan.schedule,
-        "Builds": plan.builds,
-        "CashFlow": plan.cashflow,
-        "Sites": sites_sheet(plan),
-        "Assumptions": assumptions_sheet(plan),
+        "Schedule": [plan.schedule],
+        "Builds": [plan.builds],
+        "CashFlow": [plan.cashflow],
+        "Emissions": [plan.emissions, plan.emissions_by_year],
+        "Marginals": [plan.secured_mw_marginals, plan.carbon_cap_marginals],
+        "Sites": [sites_sheet(plan)],
+        "Assumptions": [assumptions_sheet(plan)],
     }
     with atomic_path(path) as temp:
         with pd.ExcelWriter(temp, engine="xlsxwriter") as writer:
@@ -89,9 +93,12 @@ def write_workbook(plan: Plan, path: str | Path) -> Path:
                                            book.add_format({"bold": True}))
             plan.by_year.to_excel(writer, sheet_name="Summary", index=False, startrow=year_row)
             _format(writer.sheets["Summary"], summary, book, header, widths={0: 28, 1: 22})
-            for name, frame in sheets.items():
-                frame.to_excel(writer, sheet_name=name, index=False)
-                _format(writer.sheets[name], frame, book, header)
+            for name, frames in sheets.items():
+                column = 0
+                for frame in frames:  # side by side, one blank column apart
+                    frame.to_excel(writer, sheet_name=name, index=False, startcol=column)
+                    _format(writer.sheets[name], frame, book, header, first_column=column)
+                    column += len(frame.columns) + 1
     return Path(path)
 
 
@@ -101,18 +108,18 @@ def write_json(text: str, path: str | Path) -> Path:
     return Path(path)
 
 
-def _format(sheet, frame: pd.DataFrame, book, header, widths: dict | None = None) -> None:
+def _format(sheet, frame: pd.DataFrame, book, header, widths: dict | None = None, first_column: int = 0) -> None:
     """Header style, frozen header row, widths and number formats by unit suffix."""
     money = book.add_format({"num_format": "#,##0"})
     mw = book.add_format({"num_format": "#,##0.0"})
     ratio = book.add_format({"num_format": "0.0000"})
     sheet.freeze_panes(1, 0)
-    for col, name in enumerate(frame.columns):
+    for col, name in enumerate(frame.columns, start=first_column):
         sheet.write(0, col, name, header)
         fmt = None
         if name.endswith("_usd"):
             fmt = money
-        elif name.endswith(("_mw", "_tco2", "_mw_avg", "_mw_end")):
+        elif name.endswith(("_mw", "_tco2", "_mw_avg", "_mw_end", "_mwh", "_per_mw", "_per_tco2")):
             fmt = mw
         elif name in ("discount_factor", "grid_tco2_per_mwh"):
             fmt = ratio

@@ -11,12 +11,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.terms import CASH_SIGN
+from optimizer.formulation.financing import MUSD
+from optimizer.formulation.terms import ordered_lines
+from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
 from sites.quarters import label, ordinal
 
-CASH_LINES = ("mining_revenue_usd", "mining_power_cost_usd", "mining_opex_usd", "lease_revenue_usd",
-              "ai_opex_usd", "ai_capex_usd", "site_opening_usd")
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,25 @@ class Plan:
     builds: pd.DataFrame
     cashflow: pd.DataFrame
     by_year: pd.DataFrame
+    emissions: pd.DataFrame
+    emissions_by_year: pd.DataFrame
     kpis: dict
+    secured_mw_marginals: pd.DataFrame
+    carbon_cap_marginals: pd.DataFrame
 
 
-def extract_plan(model: pyo.ConcreteModel, data: ModelData, info: SolveInfo) -> Plan:
+def extract_plan(model: pyo.ConcreteModel, data: ModelData, info: SolveInfo, marginals: bool = True) -> Plan:
+    """Result tables of a solved model; with `marginals`, then re-solve the LP with the integers fixed
+    for the marginal values of secured power and of the carbon cap (optimizer/marginals.py)."""
     schedule = schedule_table(model, data)
     cashflow = cashflow_table(model, data)
     builds = builds_table(model, data)
     by_year = by_year_table(schedule, data)
-    return Plan(data, info, schedule, builds, cashflow, by_year, kpis(info, data, schedule, cashflow, builds))
+    emissions = emissions_table(model, data, schedule)
+    annual = emissions_by_year_table(model, data, emissions)
+    summary = kpis(info, data, schedule, cashflow, builds, annual)
+    power, carbon = marginal_values(model, data) if marginals else (pd.DataFrame(), pd.DataFrame())
+    return Plan(data, info, schedule, builds, cashflow, by_year, emissions, annual, summary, power, carbon)
 
 
 def _value(var, key, default=0.0) -> float:
@@ -80,20 +90,39 @@ def schedule_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
 
 
 def cashflow_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    """One row per (quarter, scenario) over the horizon and the post-horizon tail (capex, terminal)."""
+    """One row per (quarter, scenario) over the horizon and the post-horizon tail (capex, debt, terminal).
+
+    net_cash_flow_usd = sum of the lines that count in the NPV (signs: revenues and draws +, the rest -);
+    cash_change_usd adds equity raised; cash_balance_usd is the roll-forward from opening cash.
+    """
+    lines = ordered_lines()
     rows = []
     for w in d.scenarios:
+        cash = d.scenario_values[w].opening_cash_usd
         for j, quarter in enumerate(d.extended_quarters):
-            row = {"quarter": quarter, "scenario": w,
-                   "period": "horizon" if j < d.n_quarters else "post-horizon"}
-            for line in CASH_LINES:
-                amount = m.terms.cash_usd.get(line, {}).get((j, w))
-                row[line] = float(pyo.value(amount)) if amount is not None else 0.0
-            row["net_cash_flow_usd"] = sum(CASH_SIGN[line] * row[line] for line in CASH_LINES)
+            horizon = j < d.n_quarters
+            row = {"quarter": quarter, "scenario": w, "period": "horizon" if horizon else "post-horizon"}
+            for line in lines:
+                amount = m.terms.cash_usd.get(line.name, {}).get((j, w))
+                row[line.name] = float(pyo.value(amount)) if amount is not None else 0.0
+            row["net_cash_flow_usd"] = sum(line.sign * row[line.name] for line in lines if line.in_npv)
+            row["cash_change_usd"] = sum(line.sign * row[line.name] for line in lines)
+            cash += row["cash_change_usd"]
+            row["cash_balance_usd"] = cash if horizon else None
+            row["project_debt_balance_usd"] = _money(m, "project_debt_balance_musd", (j, w)) if horizon else 0.0
+            row["revolver_balance_usd"] = _money(m, "revolver_balance_musd", (j, w)) if horizon else 0.0
+            row["depreciation_usd"] = float(pyo.value(m.depreciation_usd[j])) if hasattr(m, "depreciation_usd") else 0.0
+            row["tax_loss_carried_usd"] = _money(m, "tax_loss_carried_musd", (j, w)) if horizon else 0.0
             row["discount_factor"] = d.discount_factor[j]
             row["discounted_cash_flow_usd"] = row["net_cash_flow_usd"] * row["discount_factor"]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _money(m: pyo.ConcreteModel, name: str, key) -> float:
+    """A $M model variable in USD (0 when the family is off)."""
+    var = getattr(m, name, None)
+    return MUSD * float(pyo.value(var[key])) if var is not None and key in var else 0.0
 
 
 def builds_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
@@ -139,8 +168,34 @@ def by_year_table(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     }).reset_index()
 
 
+def emissions_table(m: pyo.ConcreteModel, d: ModelData, schedule: pd.DataFrame) -> pd.DataFrame:
+    """One row per (site, quarter, scenario): grid MWh, location-based tCO2 by use, certificates,
+    market-based tCO2 = location - grid tCO2/MWh * certificates."""
+    table = schedule[["site", "quarter", "scenario", "grid_tco2_per_mwh", "mining_tco2", "ai_tco2"]].copy()
+    index = {q: t for t, q in enumerate(d.quarters)}
+    keys = list(zip(table["site"], table["quarter"].map(index), table["scenario"]))
+    table["grid_mwh"] = [float(sum(pyo.value(e) for e in m.terms.energy_mwh.get(k, []))) for k in keys]
+    table["location_tco2"] = table["mining_tco2"] + table["ai_tco2"]
+    certificates = getattr(m, "certificates_mwh", None)
+    table["certificates_mwh"] = [float(pyo.value(certificates[k])) if certificates is not None and k in certificates
+                                 else 0.0 for k in keys]
+    table["market_tco2"] = table["location_tco2"] - table["grid_tco2_per_mwh"] * table["certificates_mwh"]
+    return table
+
+
+def emissions_by_year_table(m: pyo.ConcreteModel, d: ModelData, emissions: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, scenario): location- and market-based tCO2, the cap and its slack."""
+    frame = emissions.assign(year=emissions["quarter"].str[:4].astype(int))
+    annual = frame.groupby(["year", "scenario"])[[
+        "grid_mwh", "mining_tco2", "ai_tco2", "location_tco2", "certificates_mwh", "market_tco2"]].sum().reset_index()
+    caps = [d.scenario_values[w].carbon_cap_tco2_per_year for w in annual["scenario"]]
+    annual["cap_tco2"] = [c if np.isfinite(c) else None for c in caps]
+    annual["cap_slack_tco2"] = [c - v if np.isfinite(c) else None for c, v in zip(caps, annual["market_tco2"])]
+    return annual
+
+
 def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.DataFrame,
-         builds: pd.DataFrame) -> dict:
+         builds: pd.DataFrame, annual: pd.DataFrame) -> dict:
     first = schedule[schedule["scenario"] == d.scenarios[0]]
     at = lambda q: first[first["quarter"] == q]  # noqa: E731
     cash = cashflow[cashflow["scenario"] == d.scenarios[0]]
@@ -170,4 +225,9 @@ def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.Dat
         "ai_capex_usd": float(cash["ai_capex_usd"].sum()),
         "mining_tco2": float(first["mining_tco2"].sum()),
         "ai_tco2": float(first["ai_tco2"].sum()),
+        "market_tco2": float(annual[annual["scenario"] == d.scenarios[0]]["market_tco2"].sum()),
+        "min_cash_balance_usd": float(cash["cash_balance_usd"].min()),
+        "peak_project_debt_usd": float(cash["project_debt_balance_usd"].max()),
+        "peak_revolver_usd": float(cash["revolver_balance_usd"].max()),
+        "taxes_usd": float(cash["taxes_usd"].sum()) if "taxes_usd" in cash else 0.0,
     }

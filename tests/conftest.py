@@ -22,9 +22,18 @@ def make_sites(*rows: dict) -> pd.DataFrame:
     return validate_sites(raw, source="test")
 
 
+# Money and carbon families switched off, so that a tiny case isolates the family it tests.
+NEUTRAL_MONEY = dict(
+    utilization_min_share=0.0, opening_cash_usd=0.0, cash_floor_usd=float("-inf"), loan_to_cost=0.0,
+    revolver_limit_usd=0.0, equity_max_usd_per_quarter=0.0, tax_rate=0.0, carbon_price_usd_per_t=0.0,
+    carbon_cap_tco2_per_year=float("inf"), carbon_intensity_cap_tco2_per_mwh=float("inf"),
+    certificate_limit_mwh_per_year=0.0,
+)
+
+
 def make_scenario(**values):
-    """The base scenario with some values replaced."""
-    return load_scenario().with_values(**values)
+    """The base scenario with the money and carbon families neutral and some values replaced."""
+    return load_scenario().with_values(**{**NEUTRAL_MONEY, **values})
 
 
 def solve_plan(sites: pd.DataFrame, scenario, gap: float = 1e-9):

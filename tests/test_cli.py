@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
+from optimizer.formulation.terms import CASH_LINES
 
-SHEETS = ["Summary", "Schedule", "Builds", "CashFlow", "Sites", "Assumptions"]
+SHEETS = ["Summary", "Schedule", "Builds", "CashFlow", "Emissions", "Marginals", "Sites", "Assumptions"]
 GEORGIA_AI = {"College Park I", "College Park II", "Sandersville"}
 MINING_ONLY = {"Norcross", "Washington", "Dalton", "LaFayette", "Rural GA EMC cluster", "Knoxville cluster",
                "East TN", "Mississippi cluster", "Cheyenne"}
@@ -79,8 +80,8 @@ def test_workbook_objective_equals_npv_rebuilt_from_cashflow_sheet(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
     rows = list(wb["CashFlow"].values)
     header = rows[0]
-    lines = {"mining_revenue_usd": 1, "mining_power_cost_usd": -1, "mining_opex_usd": -1,
-             "lease_revenue_usd": 1, "ai_opex_usd": -1, "ai_capex_usd": -1, "site_opening_usd": -1}
+    lines = {line.name: line.sign for line in CASH_LINES.values() if line.in_npv}
+    assert {"lease_revenue_usd", "ai_capex_usd", "taxes_usd", "interest_usd"} <= set(lines)
     npv = sum(sum(sign * r[header.index(line)] for line, sign in lines.items()) * r[header.index("discount_factor")]
               for r in rows[1:])
     assert npv == pytest.approx(k["npv_usd"], rel=1e-6)

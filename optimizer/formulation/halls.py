@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 from optimizer.data import ModelData
 from optimizer.formulation.terms import cash_line
 
-CAPEX = cash_line("ai_capex_usd", -1)
+CAPEX = cash_line("ai_capex_usd", -1, "capex")
 
 
 def cumulative(m: pyo.ConcreteModel, s: str, t: int):
@@ -26,6 +26,15 @@ def cumulative(m: pyo.ConcreteModel, s: str, t: int):
     if t < 0:
         return 0
     return m.halls_started[s, min(t, len(m.T) - 1)]
+
+
+def capex_paid_through(m: pyo.ConcreteModel, d: ModelData, s: str, j: int):
+    """AI capex of site s paid in quarters 0..j (USD) = c_s B_s / L_s * sum_{k=j-L_s+1..j} N[s,k]."""
+    if j < 0:
+        return 0
+    hall, lead = d.sites.at[s, "hall_it_mw"], int(d.sites.at[s, "lead_quarters"])
+    return d.sites.at[s, "capex_usd_per_it_mw"] * hall / lead * sum(
+        cumulative(m, s, k) for k in range(j - lead + 1, j + 1))
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:

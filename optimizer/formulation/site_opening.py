@@ -13,7 +13,7 @@ import pyomo.environ as pyo
 from optimizer.data import ModelData
 from optimizer.formulation.terms import cash_line
 
-OPENING = cash_line("site_opening_usd", -1)
+OPENING = cash_line("site_opening_usd", -1, "capex")
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
