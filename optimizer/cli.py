@@ -60,9 +60,7 @@ def solve(
         fail(str(problem), EXIT_BAD_INPUT)
     model, info = build_and_solve(data, SolveOptions(gap=gap, time_limit=time_limit, threads=threads))
     if info.status == "infeasible":
-        fail("No plan satisfies every constraint: the model is infeasible; nothing was written. Loosen a "
-             "limit (capex budget, earliest revenue quarter, market absorption) and solve again.",
-             EXIT_INFEASIBLE)
+        fail(infeasible_message(data), EXIT_INFEASIBLE)
     if not info.has_solution:
         fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
              "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
@@ -76,6 +74,26 @@ def solve(
     print_summary(plan, out_path)
 
 
+def infeasible_message(data) -> str:
+    """What the planner set that can make every plan impossible, in the planner's terms."""
+    sc = data.base
+    hints = []
+    if sc.opening_cash_usd < sc.cash_floor_usd:
+        hints.append(f"the cash floor of ${sc.cash_floor_usd / 1e6:,.0f}M is above the opening cash of "
+                     f"${sc.opening_cash_usd / 1e6:,.0f}M, so {data.quarters[0]} must earn the difference")
+    for key, unit in (("carbon_cap_tco2_per_year", "tCO2/yr"), ("carbon_intensity_cap_tco2_per_mwh", "tCO2/MWh"),
+                      ("capex_budget_usd_per_quarter", "USD/quarter")):
+        value = getattr(sc, key)
+        if value != float("inf"):
+            hints.append(f"{key} = {value:,.6g} {unit}")
+    if sc.utilization_min_share > 0:
+        hints.append(f"every hall must be {sc.utilization_min_share:.0%} leased after "
+                     f"{sc.utilization_after_quarters} quarters online")
+    where = "; ".join(hints) if hints else "no limit set in the scenario stands out"
+    return (f"No plan satisfies every constraint (the model is infeasible), so nothing was written. Limits "
+            f"that can conflict: {where}. Loosen one with --set and solve again.")
+
+
 def print_summary(plan, out_path: Path) -> None:
     k = plan.kpis
     flag = "" if k["status"] == "optimal" else "  [bold red](NOT PROVEN OPTIMAL: time limit)[/]"
@@ -85,6 +103,9 @@ def print_summary(plan, out_path: Path) -> None:
               f"{k['solve_seconds']:.2f} s   ({k['rows']} rows x {k['columns']} cols, {k['nonzeros']} nnz)")
     out.print(f"AI halls {k['ai_halls_built']} ({k['ai_it_mw_built']:.0f} IT MW, first start "
               f"{k['first_ai_start_quarter']}); mining {k['mining_it_mw_start']:.0f} IT MW at the start")
+    out.print(f"cash low ${k['min_cash_balance_usd'] / 1e6:,.0f}M; peak project debt "
+              f"${k['peak_project_debt_usd'] / 1e6:,.0f}M; peak revolver ${k['peak_revolver_usd'] / 1e6:,.0f}M; "
+              f"taxes ${k['taxes_usd'] / 1e6:,.0f}M; emissions {k['market_tco2'] / 1e6:,.2f} MtCO2 (market-based)")
     table = Table(title="MW by use by year", show_edge=False)
     for column, title in (("year", "year"), ("mining_it_mw_avg", "mining IT MW (avg)"),
                           ("ai_it_mw_under_construction_end", "AI IT MW building"),
