@@ -128,7 +128,8 @@ def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     mwh = mining_grid_mwh_per_it_mw(sc)
     frames = []
     for site, row in sites.iterrows():
-        power_price = power_price_usd_per_mwh(sc, row["power_usd_per_mwh_2026"], quarters)
+        power_price = power_price_usd_per_mwh(sc, row["power_usd_per_mwh_2026"] * sc.power_price_multiplier,
+                                              quarters)
         energised = np.array([ordinal(t) >= ordinal(row["energised_quarter"]) for t in quarters])
         revenue = q["mining_revenue_usd_per_it_mw"].to_numpy()
         frames.append(pd.DataFrame({

@@ -52,6 +52,7 @@ class Scenario:
     mining_pue: float = _p("grid MW/IT MW", "Mining power usage effectiveness.", 1, 3)
     mining_opex_usd_per_mwh: float = _p("USD/MWh", "Non-power mining opex per grid MWh.")
     power_price_escalation_per_yr: float = _p("1/yr", "Growth of every site's power price.", -0.99, 10)
+    power_price_multiplier: float = _p("ratio", "Multiplier on every site's power price (sensitivities).")
     # AI/HPC
     lease_usd_per_kw_month: float = _p("USD/kW-month", "Lease rate per kW of critical IT in 2026Q1.")
     lease_escalator_per_yr: float = _p("1/yr", "Lease escalator, applied to all leased MW from 2026Q1.",
@@ -60,6 +61,7 @@ class Scenario:
     landlord_opex_share: float = _p("ratio", "Landlord opex as a share of lease revenue (NNN lease).", 0, 1)
     ai_capex_retrofit_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, retrofit site.")
     ai_capex_greenfield_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, greenfield.")
+    ai_capex_multiplier: float = _p("ratio", "Multiplier on both AI capex levels (sensitivities).")
     lead_quarters_retrofit: int = _p("quarters", "Construction lead time L, retrofit site.", 1, 40)
     lead_quarters_greenfield: int = _p("quarters", "Construction lead time L, greenfield site.", 1, 40)
     grid_mw_per_it_mw: float = _p("grid MW/IT MW", "Grid MW reserved per MW of AI IT load.", 1, 3)
@@ -110,8 +112,12 @@ class Scenario:
     opening_tax_loss_usd: float = _p("USD", "Tax losses carried forward into the horizon.")
     # carbon
     carbon_price_usd_per_t: float = _p("USD/tCO2", "Carbon price on market-based emissions (0: none).")
-    carbon_cap_tco2_per_year: float = _p("tCO2/yr", "Cap on market-based emissions per calendar year "
-                                         "(inf: none).")
+    carbon_cap_tco2_per_year: float = _p("tCO2/yr", "Cap on market-based emissions in the first horizon "
+                                         "year (inf: none).")
+    carbon_cap_decline_per_yr: float = _p("1/yr", "Yearly fall of the cap as a share of its first-year "
+                                          "level (linear).", 0, 1)
+    carbon_cap_floor_share: float = _p("ratio", "The cap never falls below this share of its first-year "
+                                       "level.", 0, 1)
     carbon_intensity_cap_tco2_per_mwh: float = _p("tCO2/MWh", "Cap on market-based emissions per MWh "
                                                   "drawn, per calendar year (inf: none).")
     certificate_usd_per_mwh: float = _p("USD/MWh", "Price of clean-energy certificates.")
@@ -131,6 +137,12 @@ class Scenario:
                              "description": f.metadata["description"]})
         return rows
 
+    def carbon_cap_tco2(self, year: int) -> float:
+        """cap(y) = cap_0 * max(floor, 1 - decline * (y - y_0)), y_0 the first horizon year."""
+        years = year - ordinal(self.horizon_start) // 4
+        return self.carbon_cap_tco2_per_year * max(self.carbon_cap_floor_share,
+                                                   1 - self.carbon_cap_decline_per_yr * years)
+
     def with_values(self, **values) -> "Scenario":
         """A copy with some values replaced (validated)."""
         return _validate(replace(self, **values), "scenario")
@@ -139,25 +151,51 @@ class Scenario:
 SCENARIO_FIELDS = {f.name: f for f in fields(Scenario)}
 
 
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A bundled scenario name (`bear`) or a TOML path -> the file's path."""
+    text = str(name_or_path)
+    if not text.endswith(".toml") and (SCENARIO_DIR / f"{text}.toml").is_file():
+        return SCENARIO_DIR / f"{text}.toml"
+    return Path(text)
+
+
+def list_scenarios() -> list[tuple[str, str, str]]:
+    """Bundled scenarios: (name, extends, description)."""
+    rows = []
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        rows.append((path.stem, str(data.get("extends", "")), str(data.get("description", ""))))
+    return rows
+
+
 def load_scenario(path: str | Path = BASE_SCENARIO, overrides: list[str] | tuple[str, ...] = ()
                   ) -> Scenario:
-    """Read a scenario TOML (following `extends` chains), apply `key=value` overrides and validate."""
-    path = Path(path)
-    raw = _read_chain(path, [])
+    """Read a scenario TOML or bundled name (following `extends` chains), apply `key=value` overrides
+    and validate."""
+    return resolve_scenario(path, overrides)[0]
+
+
+def resolve_scenario(path: str | Path = BASE_SCENARIO, overrides: list[str] | tuple[str, ...] = ()
+                     ) -> tuple[Scenario, dict]:
+    """(Scenario, key -> the file or `--set` each value came from)."""
+    path = scenario_path(path)
+    raw, sources = _read_chain(path, [])
     source = str(path)
     missing = [name for name in SCENARIO_FIELDS if name not in raw]
     if missing:
         raise InputError(f"{source}: missing scenario key '{missing[0]}'"
                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
-    values = {name: _coerce(name, raw[name], source) for name in SCENARIO_FIELDS}
+    values = {name: _coerce(name, raw[name], sources[name]) for name in SCENARIO_FIELDS}
     for text in overrides:
         key, value = _parse_override(text)
         _apply_override(values, key, value)
-    return _validate(Scenario(**values), source)
+        sources[key.partition(".")[0]] = f"--set {key}={value}"
+    return _validate(Scenario(**values), source), sources
 
 
-def _read_chain(path: Path, seen: list[Path]) -> dict:
-    """Merge a TOML file over the file it `extends` (a name in models/scenarios or a path)."""
+def _read_chain(path: Path, seen: list[Path]) -> tuple[dict, dict]:
+    """Merge a TOML file over the file it `extends` (a bundled name or a path); returns the values and,
+    for each key, the file it came from."""
     if not path.is_file():
         raise InputError(f"{path}: the scenario file does not exist.")
     resolved = path.resolve()
@@ -175,19 +213,20 @@ def _read_chain(path: Path, seen: list[Path]) -> dict:
     data.pop("name", None)
     data.pop("description", None)
     if parent is None:
-        return data
-    parent_path = Path(parent) if str(parent).endswith(".toml") else SCENARIO_DIR / f"{parent}.toml"
-    if not parent_path.is_absolute() and str(parent).endswith(".toml"):
+        return data, {key: str(path) for key in data}
+    parent_path = scenario_path(parent)
+    if str(parent).endswith(".toml") and not parent_path.is_absolute():
         parent_path = path.parent / parent_path
     if not parent_path.is_file():
         raise InputError(f"{path}: field extends: scenario '{parent}' does not exist.")
-    merged = _read_chain(parent_path, seen + [resolved])
+    merged, sources = _read_chain(parent_path, seen + [resolved])
     for key, value in data.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
-    return merged
+        sources[key] = str(path)
+    return merged, sources
 
 
 def _coerce(name: str, value: object, source: str) -> object:

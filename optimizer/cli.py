@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.scenario import BASE_SCENARIO, load_scenario
+from models.scenario import SCENARIO_FIELDS, list_scenarios, load_scenario, resolve_scenario
 from optimizer.data import build_model_data
 from optimizer.export import kpi_json, write_json, write_workbook
 from optimizer.results import extract_plan
@@ -41,7 +41,7 @@ def fail(message: str, code: int) -> None:
 @app.command()
 def solve(
     sites: Annotated[Path, typer.Option(help="Site portfolio file (CSV).")] = REFERENCE_PORTFOLIO,
-    scenario: Annotated[Path, typer.Option(help="Scenario TOML.")] = BASE_SCENARIO,
+    scenario: Annotated[str, typer.Option(help="Scenario: a bundled name (see `scenarios list`) or a TOML file.")] = "base",
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None,
     out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("plan.xlsx"),
@@ -118,6 +118,155 @@ def print_summary(plan, out_path: Path) -> None:
                       f"{row.idle_grid_mw_avg:,.0f}")
     out.print(table)
     out.print(f"wrote {out_path}")
+
+
+scenarios_app = typer.Typer(help="Bundled named scenarios.", no_args_is_help=True)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """The bundled scenarios, what each extends and what it changes."""
+    table = Table(show_edge=False)
+    for title in ("name", "extends", "description"):
+        table.add_column(title)
+    for name, extends, description in list_scenarios():
+        table.add_row(name, extends, description)
+    out.print(table)
+
+
+@scenarios_app.command("show")
+def scenarios_show(name: Annotated[str, typer.Argument(help="Bundled name or TOML file.")],
+                   set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE override.")] = None) -> None:
+    """Every resolved value of a scenario, with its unit and the file it came from."""
+    try:
+        scenario, sources = resolve_scenario(name, tuple(set_ or ()))
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    table = Table(show_edge=False)
+    for title in ("key", "value", "unit", "from"):
+        table.add_column(title)
+    for row in scenario.describe():
+        key = row["key"].partition(".")[0]
+        table.add_row(row["key"], f"{row['value']:,.6g}" if isinstance(row["value"], float) else str(row["value"]),
+                      row["unit"], Path(sources.get(key, "")).name if not sources.get(key, "").startswith("--set")
+                      else sources[key])
+    out.print(table)
+
+
+def _run(cases, workers, dask):
+    """Check every case's inputs here, then solve them (pool or Dask) and print a summary table."""
+    from optimizer.runs import check_case, run_cases
+    try:
+        for case in {(c.scenario, c.overrides, c.sites): c for c in cases}.values():
+            check_case(case)
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    results = run_cases(cases, workers=workers, dask_address=dask, show_progress=err.is_terminal)
+    table = Table(title="runs", show_edge=False)
+    for title in ("case", "status", "NPV $M", "AI halls", "first start", "solve s"):
+        table.add_column(title, justify="right")
+    for r in results:
+        k = r.kpis
+        table.add_row(r.case.label, k.get("status", ""), f"{k['npv_usd'] / 1e6:,.1f}" if k.get("npv_usd") is not None else "-",
+                      str(k.get("ai_halls_built", "-")), str(k.get("first_ai_start_quarter") or "-"),
+                      f"{k.get('solve_seconds', 0):.1f}")
+    err.print(table)
+    return results
+
+
+WorkersOption = Annotated[Optional[int], typer.Option(help="Local worker processes (default: the number of cores).", min=1)]
+DaskOption = Annotated[Optional[str], typer.Option("--dask", help="Address of a Dask scheduler to run the solves on.")]
+SitesOption = Annotated[Path, typer.Option(help="Site portfolio file.")]
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario names or TOML files, e.g. base bear bull.")],
+    out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("compare.xlsx"),
+    sites: SitesOption = REFERENCE_PORTFOLIO,
+    fix_first_year: Annotated[Optional[str], typer.Option(
+        "--fix-first-year", help="Fix the first year's builds from this scenario's plan and re-solve the others.")] = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap.", min=0.0)] = 1e-3,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
+) -> None:
+    """Solve scenarios side by side: KPIs, MW by use by year, and which build decisions differ."""
+    from optimizer.analysis import build_differences, kpi_table, mw_by_year_table, regret_table
+    from optimizer.export import write_sheets
+    from optimizer.runs import Case
+    labels = [Path(s).stem if s.endswith(".toml") else s for s in scenarios]
+    cases = [Case(label, scenario, sites=str(sites), gap=gap) for label, scenario in zip(labels, scenarios)]
+    if fix_first_year and fix_first_year not in scenarios:
+        cases.append(Case(fix_first_year, fix_first_year, sites=str(sites), gap=gap))
+    results = _run(cases, workers, dask)
+    own = results[:len(scenarios)]
+    sheets = {"KPIs": [kpi_table(own)], "MWByYear": [mw_by_year_table(own)], "BuildDifferences": [build_differences(own)]}
+    if fix_first_year:
+        source = next(r for r in results if r.case.label == fix_first_year or r.case.scenario == fix_first_year)
+        fixed = _run([Case(f"{c.label} | first year of {fix_first_year}", c.scenario, sites=str(sites), gap=gap,
+                           fixed_first_year=source.first_year) for c in cases[:len(scenarios)]], workers, dask)
+        sheets["Regret"] = [regret_table(own, fixed, fix_first_year)]
+    write_sheets(out_path, sheets)
+    out.print(f"wrote {out_path}")
+
+
+@app.command()
+def sweep(
+    vary: Annotated[list[str], typer.Option(help="KEY=LOW:HIGH:N; repeat for a grid.")],
+    scenario: Annotated[str, typer.Option(help="Scenario to vary.")] = "base",
+    out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("sweep.xlsx"),
+    sites: SitesOption = REFERENCE_PORTFOLIO,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap.", min=0.0)] = 1e-3,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
+) -> None:
+    """A grid of solves over one or more scenario values."""
+    from optimizer.analysis import sweep_points, sweep_table
+    from optimizer.export import write_sheets
+    from optimizer.runs import Case
+    try:
+        points = sweep_points(vary)
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    cases = [Case(", ".join(p), scenario, p, sites=str(sites), gap=gap) for p in points]
+    results = _run(cases, workers, dask)
+    write_sheets(out_path, {"Sweep": [sweep_table(results)]})
+    out.print(f"wrote {out_path} ({len(results)} points)")
+
+
+@app.command()
+def tornado(
+    keys: Annotated[Optional[str], typer.Option(help="Comma-separated scenario keys (default: the key drivers).")] = None,
+    pct: Annotated[float, typer.Option(help="Low/high as -/+ this percent of each value.", min=0.0, max=100.0)] = 20.0,
+    scenario: Annotated[str, typer.Option(help="Scenario around which to vary.")] = "base",
+    out_path: Annotated[Path, typer.Option("--out", help="Workbook to write; the chart goes beside it as .png.")] = Path("tornado.xlsx"),
+    sites: SitesOption = REFERENCE_PORTFOLIO,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap.", min=0.0)] = 1e-3,
+    workers: WorkersOption = None,
+    dask: DaskOption = None,
+) -> None:
+    """One-at-a-time low/high of the key drivers: the NPV swing of each, as a sheet and a chart."""
+    from optimizer.analysis import TORNADO_KEYS, tornado_overrides, tornado_png, tornado_table
+    from optimizer.export import atomic_path, write_sheets
+    from optimizer.runs import Case
+    names = [k.strip() for k in keys.split(",")] if keys else list(TORNADO_KEYS)
+    try:
+        base = load_scenario(scenario)
+        sides = tornado_overrides(base, names, pct)
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    cases = [Case("base", scenario, sites=str(sites), gap=gap)] + [
+        Case(f"{key} {side}", scenario, (f"{key}={value:.10g}",), sites=str(sites), gap=gap) for key, side, value in sides]
+    results = _run(cases, workers, dask)
+    by_side = {(key, side): (value, r) for (key, side, value), r in zip(sides, results[1:])}
+    table = tornado_table(results[0].kpis.get("npv_usd"), names, by_side)
+    png = out_path.with_suffix(".png")
+    with atomic_path(png) as temp:
+        tornado_png(table, temp, f"NPV swing, key drivers at -/+{pct:g}% ({scenario})")
+        png_bytes = Path(temp).read_bytes()
+    write_sheets(out_path, {"Tornado": [table]}, images={"Tornado": png})
+    out.print(f"wrote {out_path} and {png} ({len(png_bytes):,} bytes)")
 
 
 if __name__ == "__main__":

@@ -115,8 +115,8 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     table = sites.copy()
     greenfield = table["build_type"] == "greenfield"
     table["lead_quarters"] = np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit)
-    table["capex_usd_per_it_mw"] = np.where(greenfield, sc.ai_capex_greenfield_usd_per_it_mw,
-                                            sc.ai_capex_retrofit_usd_per_it_mw)
+    table["capex_usd_per_it_mw"] = sc.ai_capex_multiplier * np.where(
+        greenfield, sc.ai_capex_greenfield_usd_per_it_mw, sc.ai_capex_retrofit_usd_per_it_mw)
     problems = []
     for s, row in table.iterrows():
         if not row["ai_eligible"]:

@@ -73,7 +73,8 @@ def summary_sheet(plan: Plan) -> pd.DataFrame:
 
 def write_workbook(plan: Plan, path: str | Path) -> Path:
     """Write plan.xlsx atomically; returns the path."""
-    sheets = {
+    return write_sheets(path, {
+        "Summary": [summary_sheet(plan), plan.by_year],
         "Schedule": [plan.schedule],
         "Builds": [plan.builds],
         "CashFlow": [plan.cashflow],
@@ -81,24 +82,25 @@ def write_workbook(plan: Plan, path: str | Path) -> Path:
         "Marginals": [plan.secured_mw_marginals, plan.carbon_cap_marginals],
         "Sites": [sites_sheet(plan)],
         "Assumptions": [assumptions_sheet(plan)],
-    }
+    })
+
+
+def write_sheets(path: str | Path, sheets: dict, images: dict | None = None) -> Path:
+    """Write a workbook atomically: each sheet holds its tables side by side, one blank column apart;
+    `images` maps a sheet name to a PNG inserted below its tables."""
     with atomic_path(path) as temp:
         with pd.ExcelWriter(temp, engine="xlsxwriter") as writer:
             book = writer.book
             header = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7"})
-            summary = summary_sheet(plan)
-            summary.to_excel(writer, sheet_name="Summary", index=False)
-            year_row = len(summary) + 3
-            writer.sheets["Summary"].write(year_row - 1, 0, "MW by use by year (IT MW; grid MW for idle)",
-                                           book.add_format({"bold": True}))
-            plan.by_year.to_excel(writer, sheet_name="Summary", index=False, startrow=year_row)
-            _format(writer.sheets["Summary"], summary, book, header, widths={0: 28, 1: 22})
             for name, frames in sheets.items():
                 column = 0
-                for frame in frames:  # side by side, one blank column apart
+                for frame in frames:
                     frame.to_excel(writer, sheet_name=name, index=False, startcol=column)
                     _format(writer.sheets[name], frame, book, header, first_column=column)
                     column += len(frame.columns) + 1
+                if images and name in images:
+                    rows = max((len(f) for f in frames), default=0)
+                    writer.sheets[name].insert_image(rows + 3, 0, str(images[name]))
     return Path(path)
 
 
@@ -108,7 +110,7 @@ def write_json(text: str, path: str | Path) -> Path:
     return Path(path)
 
 
-def _format(sheet, frame: pd.DataFrame, book, header, widths: dict | None = None, first_column: int = 0) -> None:
+def _format(sheet, frame: pd.DataFrame, book, header, first_column: int = 0) -> None:
     """Header style, frozen header row, widths and number formats by unit suffix."""
     money = book.add_format({"num_format": "#,##0"})
     mw = book.add_format({"num_format": "#,##0.0"})
@@ -123,5 +125,7 @@ def _format(sheet, frame: pd.DataFrame, book, header, widths: dict | None = None
             fmt = mw
         elif name in ("discount_factor", "grid_tco2_per_mwh"):
             fmt = ratio
-        width = (widths or {}).get(col, max(10, min(28, len(str(name)) + 2)))
+        sample = frame[name].head(100)
+        longest = sample.map(lambda v: len(str(v))).max() if sample.dtype == object and len(sample) else 0
+        width = max(10, min(40, max(len(str(name)) * 0.8, longest) + 2))
         sheet.set_column(col, col, width, fmt)

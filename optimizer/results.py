@@ -188,7 +188,7 @@ def emissions_by_year_table(m: pyo.ConcreteModel, d: ModelData, emissions: pd.Da
     frame = emissions.assign(year=emissions["quarter"].str[:4].astype(int))
     annual = frame.groupby(["year", "scenario"])[[
         "grid_mwh", "mining_tco2", "ai_tco2", "location_tco2", "certificates_mwh", "market_tco2"]].sum().reset_index()
-    caps = [d.scenario_values[w].carbon_cap_tco2_per_year for w in annual["scenario"]]
+    caps = [d.scenario_values[w].carbon_cap_tco2(y) for y, w in zip(annual["year"], annual["scenario"])]
     annual["cap_tco2"] = [c if np.isfinite(c) else None for c in caps]
     annual["cap_slack_tco2"] = [c - v if np.isfinite(c) else None for c, v in zip(caps, annual["market_tco2"])]
     return annual

@@ -7,7 +7,7 @@ the calendar year of t.
 
     (K1) 0 <= r[s,t,w] <= Q[s,t,w];  sum_{t in year} sum_s r[s,t,w] <= R
     (K2) market-based  F[s,t,w] = E[s,t,w] - c[s,t] * r[s,t,w]
-    (K3) sum_{t in year, s} F[s,t,w] <= cap                     (skipped if inf)
+    (K3) sum_{t in year, s} F[s,t,w] <= cap(y) = cap_0 max(floor, 1 - decline (y - y_0))   (skipped if inf)
     (K4) sum_{t in year, s} F[s,t,w] <= i_cap * sum Q[s,t,w]    (skipped if inf)
     (K5) cash: certificate_cost_usd = p_r * r;  carbon_cost_usd = p_c * F
 """
@@ -54,7 +54,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     annual = lambda y, w: sum(m.market_tco2[s, t, w] for (s, t, ww) in keys if ww == w and t in years[y])  # noqa: E731
     if math.isfinite(sc.carbon_cap_tco2_per_year):
         m.carbon_cap = pyo.Constraint(m.YEARS, m.W, rule=lambda m, y, w:
-                                      annual(y, w) <= sc.carbon_cap_tco2_per_year)
+                                      annual(y, w) <= sc.carbon_cap_tco2(y))
     if math.isfinite(sc.carbon_intensity_cap_tco2_per_mwh):
         m.carbon_intensity_cap = pyo.Constraint(m.YEARS, m.W, rule=lambda m, y, w: annual(y, w) <= (
             sc.carbon_intensity_cap_tco2_per_mwh

@@ -1,0 +1,136 @@
+"""Scenario analysis tables: side-by-side comparison, build differences, regret, sweeps and tornadoes."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from models.scenario import SCENARIO_FIELDS, Scenario
+from optimizer.runs import CaseResult
+from sites.errors import InputError
+
+COMPARE_KPIS = ("status", "npv_usd", "mip_gap", "lp_relaxation_gap", "solve_seconds", "ai_halls_built",
+                "ai_it_mw_built", "first_ai_start_quarter", "ai_it_mw_leased_end", "mining_it_mw_start",
+                "ai_capex_usd", "min_cash_balance_usd", "peak_project_debt_usd", "peak_revolver_usd",
+                "taxes_usd", "mining_tco2", "ai_tco2", "market_tco2")
+TORNADO_KEYS = ("btc_price_usd_2026", "hashrate_growth_per_yr", "lease_usd_per_kw_month", "ai_capex_multiplier",
+                "power_price_multiplier", "discount_rate_per_yr")
+
+
+def kpi_table(results: list[CaseResult]) -> pd.DataFrame:
+    """KPIs side by side: one row per KPI, one column per case."""
+    return pd.DataFrame({r.case.label: [r.kpis.get(k) for k in COMPARE_KPIS] for r in results},
+                        index=pd.Index(COMPARE_KPIS, name="kpi")).reset_index()
+
+
+def mw_by_year_table(results: list[CaseResult]) -> pd.DataFrame:
+    frames = [r.by_year.assign(scenario=r.case.label) for r in results if len(r.by_year)]
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    return table[["scenario"] + [c for c in table.columns if c != "scenario"]]
+
+
+def build_differences(results: list[CaseResult]) -> pd.DataFrame:
+    """One row per hall (site, n-th hall): its start quarter in each case and whether they differ."""
+    starts = {}
+    for r in results:
+        for row in r.builds.itertuples(index=False):
+            starts.setdefault((row.site, row.hall), {})[r.case.label] = row.start_quarter
+    rows = []
+    for (site, hall), by_case in sorted(starts.items()):
+        values = [by_case.get(r.case.label) for r in results]
+        rows.append({"site": site, "hall": hall, **{r.case.label: v for r, v in zip(results, values)},
+                     "differs": len(set(values)) > 1})
+    return pd.DataFrame(rows, columns=["site", "hall"] + [r.case.label for r in results] + ["differs"])
+
+
+def regret_table(own: list[CaseResult], fixed: list[CaseResult], source: str) -> pd.DataFrame:
+    """NPV loss of each case when the first year's builds are those of `source`."""
+    rows = []
+    for o, f in zip(own, fixed):
+        own_npv, fixed_npv = o.kpis.get("npv_usd"), f.kpis.get("npv_usd")
+        rows.append({"scenario": o.case.label, "first_year_from": source, "own_optimum_npv_usd": own_npv,
+                     "fixed_first_year_npv_usd": fixed_npv, "fixed_first_year_status": f.kpis.get("status"),
+                     "regret_usd": own_npv - fixed_npv if own_npv is not None and fixed_npv is not None else None})
+    return pd.DataFrame(rows)
+
+
+def parse_vary(text: str) -> tuple[str, np.ndarray]:
+    """`KEY=LOW:HIGH:N` -> (key, N evenly spaced values)."""
+    key, sep, spec = text.partition("=")
+    parts = spec.split(":")
+    if not sep or len(parts) != 3:
+        raise InputError(f"--vary {text}: expected KEY=LOW:HIGH:N, e.g. --vary btc_price_usd_2026=60000:130000:4.")
+    name = key.strip().partition(".")[0]
+    if name not in SCENARIO_FIELDS:
+        raise InputError(f"--vary {text}: unknown scenario key '{name}'.")
+    try:
+        low, high, count = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise InputError(f"--vary {text}: LOW and HIGH must be numbers and N a whole number.") from None
+    if count < 1:
+        raise InputError(f"--vary {text}: N must be at least 1.")
+    return key.strip(), np.linspace(low, high, count)
+
+
+def sweep_points(varies: list[str]) -> list[tuple[str, ...]]:
+    """The grid of `--set` override tuples for every combination of the varied values."""
+    axes = [parse_vary(v) for v in varies]
+    return [tuple(f"{key}={value:.10g}" for (key, _), value in zip(axes, combo))
+            for combo in itertools.product(*[values for _, values in axes])]
+
+
+def sweep_table(results: list[CaseResult]) -> pd.DataFrame:
+    rows = []
+    for r in results:
+        point = dict(o.split("=", 1) for o in r.case.overrides)
+        rows.append({**{k: float(v) for k, v in point.items()}, **{k: r.kpis.get(k) for k in COMPARE_KPIS}})
+    return pd.DataFrame(rows)
+
+
+def tornado_overrides(scenario: Scenario, keys: list[str], pct: float) -> list[tuple[str, str, float]]:
+    """(key, side, value) for a one-at-a-time low/high of +-pct% around the scenario's value."""
+    out = []
+    for key in keys:
+        if key not in SCENARIO_FIELDS or not isinstance(getattr(scenario, key), (int, float)):
+            raise InputError(f"--keys {key}: not a numeric scenario key.")
+        base = float(getattr(scenario, key))
+        for side, factor in (("low", 1 - pct / 100), ("high", 1 + pct / 100)):
+            out.append((key, side, base * factor))
+    return out
+
+
+def tornado_table(base_npv: float, keys: list[str], results: dict) -> pd.DataFrame:
+    """One row per key: low/high values and NPVs, the swing |NPV_high - NPV_low|, sorted by swing."""
+    rows = []
+    for key in keys:
+        low, high = results[(key, "low")], results[(key, "high")]
+        npv_low, npv_high = low[1].kpis.get("npv_usd"), high[1].kpis.get("npv_usd")
+        rows.append({"key": key, "low_value": low[0], "high_value": high[0], "npv_low_usd": npv_low,
+                     "npv_high_usd": npv_high, "base_npv_usd": base_npv,
+                     "swing_usd": abs(npv_high - npv_low) if None not in (npv_low, npv_high) else None})
+    return pd.DataFrame(rows).sort_values("swing_usd", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def tornado_png(table: pd.DataFrame, path, title: str) -> None:
+    """Horizontal bars from the base NPV to the low and high NPVs of each key ($M)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = table.iloc[::-1]
+    base = float(data["base_npv_usd"].iloc[0]) / 1e6
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(data) + 1.8))
+    y = np.arange(len(data))
+    for column, colour, label in (("npv_low_usd", "#c0504d", "key at -pct"), ("npv_high_usd", "#4f81bd", "key at +pct")):
+        values = data[column].astype(float).fillna(base * 1e6) / 1e6
+        ax.barh(y, values - base, left=base, color=colour, label=label, height=0.6)
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(y, data["key"])
+    ax.set_xlabel("NPV ($M)")
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
