@@ -46,13 +46,16 @@ def build_differences(results: list[CaseResult]) -> pd.DataFrame:
 
 
 def regret_table(own: list[CaseResult], fixed: list[CaseResult], source: str) -> pd.DataFrame:
-    """NPV loss of each case when the first year's builds are those of `source`."""
+    """NPV loss of each case when the first year's builds are those of `source` (a loss within the MIP
+    gap of the two solves is noise: `within_gap`)."""
     rows = []
     for o, f in zip(own, fixed):
         own_npv, fixed_npv = o.kpis.get("npv_usd"), f.kpis.get("npv_usd")
         rows.append({"scenario": o.case.label, "first_year_from": source, "own_optimum_npv_usd": own_npv,
                      "fixed_first_year_npv_usd": fixed_npv, "fixed_first_year_status": f.kpis.get("status"),
-                     "regret_usd": own_npv - fixed_npv if own_npv is not None and fixed_npv is not None else None})
+                     "regret_usd": own_npv - fixed_npv if own_npv is not None and fixed_npv is not None else None,
+                     "within_gap": (abs(own_npv - fixed_npv) <= (o.kpis.get("gap_target") or 0) * abs(own_npv))
+                     if own_npv is not None and fixed_npv is not None else None})
     return pd.DataFrame(rows)
 
 
@@ -113,7 +116,7 @@ def tornado_table(base_npv: float, keys: list[str], results: dict) -> pd.DataFra
     return pd.DataFrame(rows).sort_values("swing_usd", ascending=False, na_position="last").reset_index(drop=True)
 
 
-def tornado_png(table: pd.DataFrame, path, title: str) -> None:
+def tornado_png(table: pd.DataFrame, path, title: str, pct: float) -> None:
     """Horizontal bars from the base NPV to the low and high NPVs of each key ($M)."""
     import matplotlib
     matplotlib.use("Agg")
@@ -123,7 +126,8 @@ def tornado_png(table: pd.DataFrame, path, title: str) -> None:
     base = float(data["base_npv_usd"].iloc[0]) / 1e6
     fig, ax = plt.subplots(figsize=(9, 0.6 * len(data) + 1.8))
     y = np.arange(len(data))
-    for column, colour, label in (("npv_low_usd", "#c0504d", "key at -pct"), ("npv_high_usd", "#4f81bd", "key at +pct")):
+    for column, colour, label in (("npv_low_usd", "#c0504d", f"value -{pct:g}%"),
+                                  ("npv_high_usd", "#4f81bd", f"value +{pct:g}%")):
         values = data[column].astype(float).fillna(base * 1e6) / 1e6
         ax.barh(y, values - base, left=base, color=colour, label=label, height=0.6)
     ax.axvline(base, color="black", linewidth=1)
@@ -132,5 +136,5 @@ def tornado_png(table: pd.DataFrame, path, title: str) -> None:
     ax.set_title(title)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, format="png")
     plt.close(fig)

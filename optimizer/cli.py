@@ -263,7 +263,7 @@ def tornado(
     table = tornado_table(results[0].kpis.get("npv_usd"), names, by_side)
     png = out_path.with_suffix(".png")
     with atomic_path(png) as temp:
-        tornado_png(table, temp, f"NPV swing, key drivers at -/+{pct:g}% ({scenario})")
+        tornado_png(table, temp, f"NPV swing, key drivers at -/+{pct:g}% ({scenario})", pct)
         png_bytes = Path(temp).read_bytes()
     write_sheets(out_path, {"Tornado": [table]}, images={"Tornado": png})
     out.print(f"wrote {out_path} and {png} ({len(png_bytes):,} bytes)")

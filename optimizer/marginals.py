@@ -13,6 +13,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from optimizer.data import ModelData
 from optimizer.formulation.carbon import year_quarters
 from optimizer.formulation.objective import OBJECTIVE_SCALE_USD
+from optimizer.solve import SOLVE_LOCK
 
 
 def marginal_values(m: pyo.ConcreteModel, d: ModelData) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -23,8 +24,9 @@ def marginal_values(m: pyo.ConcreteModel, d: ModelData) -> tuple[pd.DataFrame, p
         v.domain = pyo.Reals
         v.fix(round(v.value))
     try:
-        results = Highs().solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                                solver_options={"output_flag": False})
+        with SOLVE_LOCK:
+            results = Highs().solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                                    solver_options={"output_flag": False})
         rows = [c for c in (list(m.power_limit.values()) + list(getattr(m, "carbon_cap", {}).values()))]
         duals = results.solution_loader.get_duals(rows) if rows else {}
     except Exception:  # noqa: BLE001 - marginals are a report; a failed LP must not lose the plan

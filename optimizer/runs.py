@@ -5,6 +5,7 @@ A case can fix the first year's build decisions (halls started and sites opened 
 quarters) taken from another plan, for regret analysis.
 """
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ def run_cases(cases: list[Case], workers: int | None = None, dask_address: str |
                 results[i] = run_case(case)
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=min(workers or default_workers(), len(cases))) as pool:
+            # spawn, not fork: each worker starts clean (its own stdout and HiGHS thread pool)
+            with ProcessPoolExecutor(max_workers=min(workers or default_workers(), len(cases)),
+                                     mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = {pool.submit(run_case, case): i for i, case in enumerate(cases)}
                 for future in as_completed(futures):
                     results[futures[future]] = future.result()

@@ -4,6 +4,7 @@ Reports: status, NPV (objective), best bound, MIP gap, LP-relaxation objective a
 (|z_LP - z_MIP| / |z_MIP|), model size (rows, columns, nonzeros, integers), build and solve seconds.
 """
 
+import threading
 import time
 from dataclasses import asdict, dataclass
 
@@ -15,6 +16,11 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from optimizer.data import ModelData
 from optimizer.build import build_model
 from optimizer.formulation.objective import OBJECTIVE_SCALE_USD
+
+
+# Pyomo's HiGHS interface redirects the process's stdout file descriptor while it runs, and HiGHS keeps
+# one thread pool per process: one solve at a time per process (threads in a Dask worker queue here).
+SOLVE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -61,14 +67,15 @@ def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions()):
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0) -> SolveInfo:
     solver = Highs()
-    highspy.Highs.resetGlobalScheduler(True)  # HiGHS keeps one thread pool per process; let threads change
-    started = time.perf_counter()
-    results = solver.solve(
-        model, rel_gap=options.gap, time_limit=options.time_limit, threads=options.threads,
-        load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,
-        solver_options={"random_seed": options.seed, "output_flag": False},
-    )
-    solve_seconds = time.perf_counter() - started
+    with SOLVE_LOCK:
+        highspy.Highs.resetGlobalScheduler(True)  # let the thread count change between solves
+        started = time.perf_counter()
+        results = solver.solve(
+            model, rel_gap=options.gap, time_limit=options.time_limit, threads=options.threads,
+            load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,
+            solver_options={"random_seed": options.seed, "output_flag": False},
+        )
+        solve_seconds = time.perf_counter() - started
     highs = solver._solver_model  # the highspy object behind the interface (model size, LP relaxation)
     has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has_solution:
