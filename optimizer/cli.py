@@ -1,9 +1,10 @@
 """The `hashpivot` command line.
 
 Exit codes: 0 plan written; 2 bad input (one sentence naming file, row and field); 3 infeasible plan;
-4 time limit reached before any plan was found; 1 any other solver failure.
+4 time limit reached before any plan was found; 1 any other solver failure; 130 interrupted (Ctrl-C).
 """
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -14,13 +15,16 @@ from rich.table import Table
 
 from models.scenario import SCENARIO_FIELDS, list_scenarios, load_scenario, resolve_scenario
 from optimizer.data import build_model_data
-from optimizer.export import kpi_json, write_json, write_workbook
+from optimizer.checks import check_plan
+from optimizer.export import json_ready, kpi_json, write_json, write_workbook
+from optimizer.infeasibility import explain_infeasible
+from optimizer.manifest import build_manifest, now
 from optimizer.results import extract_plan
 from optimizer.solve import SolveOptions, build_and_solve
 from sites.errors import InputError
 from sites.load import REFERENCE_PORTFOLIO, load_sites
 
-EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_SOLVER = 2, 3, 4, 1
+EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_SOLVER, EXIT_INTERRUPTED = 2, 3, 4, 1, 130
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Plan how much secured power runs Bitcoin miners and how much becomes leased AI/HPC halls.")
@@ -45,53 +49,55 @@ def solve(
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None,
     out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("plan.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
     gap: Annotated[float, typer.Option(help="Relative MIP gap to stop at.", min=0.0)] = 1e-3,
     time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit (seconds).", min=0.0)] = None,
     threads: Annotated[Optional[int], typer.Option(help="Solver threads.", min=1)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object on stdout.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
+    manifest_out: Annotated[Optional[Path], typer.Option("--manifest", help="Also write the run record (JSON).")] = None,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
+    started = now()
+    overrides = tuple(set_ or ())
     try:
         if out_path.suffix.lower() != ".xlsx":
             raise InputError(f"--out {out_path}: the workbook name must end in .xlsx.")
-        data = build_model_data(load_sites(sites), load_scenario(scenario, tuple(set_ or ())))
+        scenario_values, sources = resolve_scenario(scenario, overrides)
+        data = build_model_data(load_sites(sites), scenario_values)
+        for path in (out_path, json_out, manifest_out):
+            if path is not None and path.exists() and not force:
+                raise InputError(f"--out {path}: the file exists; pass --force to overwrite it.")
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
-    model, info = build_and_solve(data, SolveOptions(gap=gap, time_limit=time_limit, threads=threads))
-    if info.status == "infeasible":
-        fail(infeasible_message(data), EXIT_INFEASIBLE)
-    if not info.has_solution:
-        fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
-             "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
-    plan = extract_plan(model, data, info)
-    write_workbook(plan, out_path)
-    if json_out:
-        write_json(kpi_json(plan), json_out)
+    options = SolveOptions(gap=gap, time_limit=time_limit, threads=threads)
+    try:
+        model, info = build_and_solve(data, options)
+        if info.status == "infeasible":
+            fail(explain_infeasible(model, data), EXIT_INFEASIBLE)
+        if not info.has_solution:
+            fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
+                 "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
+        plan = extract_plan(model, data, info)
+        violations = check_plan(plan)
+        plan.kpis["check_violations"] = len(violations)
+        manifest = build_manifest(sites, sources, overrides, scenario_values.describe(), options, info, started)
+        write_workbook(plan, out_path)
+        if json_out:
+            write_json(kpi_json(plan), json_out)
+        if manifest_out:
+            write_json(json.dumps(json_ready(manifest), indent=1), manifest_out)
+    except KeyboardInterrupt:
+        fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    for violation in violations:
+        err.print(f"check failed: {violation}", markup=False, highlight=False)
+    if info.status != "optimal":
+        err.print(f"[bold red]Time limit reached: this plan is the best found, not proven optimal (MIP gap "
+                  f"{info.mip_gap:.3%}, bound ${info.bound_usd / 1e6:,.1f}M).[/]")
     if json_:
         sys.stdout.write(kpi_json(plan) + "\n")
         return
     print_summary(plan, out_path)
-
-
-def infeasible_message(data) -> str:
-    """What the planner set that can make every plan impossible, in the planner's terms."""
-    sc = data.base
-    hints = []
-    if sc.opening_cash_usd < sc.cash_floor_usd:
-        hints.append(f"the cash floor of ${sc.cash_floor_usd / 1e6:,.0f}M is above the opening cash of "
-                     f"${sc.opening_cash_usd / 1e6:,.0f}M, so {data.quarters[0]} must earn the difference")
-    for key, unit in (("carbon_cap_tco2_per_year", "tCO2/yr"), ("carbon_intensity_cap_tco2_per_mwh", "tCO2/MWh"),
-                      ("capex_budget_usd_per_quarter", "USD/quarter")):
-        value = getattr(sc, key)
-        if value != float("inf"):
-            hints.append(f"{key} = {value:,.6g} {unit}")
-    if sc.utilization_min_share > 0:
-        hints.append(f"every hall must be {sc.utilization_min_share:.0%} leased after "
-                     f"{sc.utilization_after_quarters} quarters online")
-    where = "; ".join(hints) if hints else "no limit set in the scenario stands out"
-    return (f"No plan satisfies every constraint (the model is infeasible), so nothing was written. Limits "
-            f"that can conflict: {where}. Loosen one with --set and solve again.")
 
 
 def print_summary(plan, out_path: Path) -> None:
