@@ -37,9 +37,9 @@ def diff_plans(a: Path, b: Path) -> PlanDiff:
                         "npv_b_usd": cash_b.groupby("scenario")["discounted_cash_flow_usd"].sum()})
     npv["change_usd"] = npv["npv_b_usd"] - npv["npv_a_usd"]
     use = ["mining_it_mw", "ai_it_mw_leased", "ai_it_mw_online"]
-    mw = _mw_by_year(read_sheet(a, "Schedule", ["site", "quarter"] + use), use).join(
-        _mw_by_year(read_sheet(b, "Schedule", ["site", "quarter"] + use), use), how="outer",
-        lsuffix="_a", rsuffix="_b").fillna(0.0)
+    mw = pd.merge(_mw_by_year(read_sheet(a, "Schedule", ["site", "quarter"] + use), use),
+                  _mw_by_year(read_sheet(b, "Schedule", ["site", "quarter"] + use), use), how="outer",
+                  left_index=True, right_index=True, suffixes=("_a", "_b")).fillna(0.0)
     rows = []
     for (site, year), row in mw.iterrows():
         for column in use:
