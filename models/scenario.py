@@ -245,7 +245,7 @@ def _coerce(name: str, value: object, source: str) -> object:
         return str(value).strip()
     number = _number(name, value, source)
     if kind == "int":
-        if number != int(number):
+        if not math.isfinite(number) or number != int(number):
             raise InputError(f"{where}: '{value}' is not a whole number.")
         return int(number)
     return number

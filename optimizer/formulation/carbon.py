@@ -41,24 +41,24 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     years = year_quarters(d)
     energy = lambda s, t, w: sum(m.terms.energy_mwh[s, t, w])  # noqa: E731
     location = lambda s, t, w: sum(m.terms.emissions_tco2[s, t, w])  # noqa: E731
+    in_year = {(y, w): [(s, t) for (s, t, ww) in keys if ww == w and t in years[y]] for y in years for w in m.W}
+    skip_empty = lambda rule: lambda m, y, w: rule(m, y, w) if in_year[y, w] else pyo.Constraint.Skip  # noqa: E731
     if sc.certificate_limit_mwh_per_year > 0:
         m.certificates_mwh = pyo.Var(m.EMIT_STW, domain=pyo.NonNegativeReals)
         m.certificates_within_use = pyo.Constraint(
             m.EMIT_STW, rule=lambda m, s, t, w: m.certificates_mwh[s, t, w] <= energy(s, t, w))
-        m.certificate_limit = pyo.Constraint(m.YEARS, m.W, rule=lambda m, y, w: sum(
-            m.certificates_mwh[s, t, w] for (s, t, ww) in keys if ww == w and t in years[y])
-            <= sc.certificate_limit_mwh_per_year)
+        m.certificate_limit = pyo.Constraint(m.YEARS, m.W, rule=skip_empty(lambda m, y, w: sum(
+            m.certificates_mwh[s, t, w] for (s, t) in in_year[y, w]) <= sc.certificate_limit_mwh_per_year))
     certificates = lambda s, t, w: m.certificates_mwh[s, t, w] if hasattr(m, "certificates_mwh") else 0  # noqa: E731
     m.market_tco2 = pyo.Expression(m.EMIT_STW, rule=lambda m, s, t, w:
                                    location(s, t, w) - grid_co2[s, t, w] * certificates(s, t, w))
-    annual = lambda y, w: sum(m.market_tco2[s, t, w] for (s, t, ww) in keys if ww == w and t in years[y])  # noqa: E731
+    annual = lambda y, w: sum(m.market_tco2[s, t, w] for (s, t) in in_year[y, w])  # noqa: E731
     if math.isfinite(sc.carbon_cap_tco2_per_year):
-        m.carbon_cap = pyo.Constraint(m.YEARS, m.W, rule=lambda m, y, w:
-                                      annual(y, w) <= sc.carbon_cap_tco2(y))
+        m.carbon_cap = pyo.Constraint(m.YEARS, m.W, rule=skip_empty(lambda m, y, w:
+                                      annual(y, w) <= sc.carbon_cap_tco2(y)))
     if math.isfinite(sc.carbon_intensity_cap_tco2_per_mwh):
-        m.carbon_intensity_cap = pyo.Constraint(m.YEARS, m.W, rule=lambda m, y, w: annual(y, w) <= (
-            sc.carbon_intensity_cap_tco2_per_mwh
-            * sum(energy(s, t, w) for (s, t, ww) in keys if ww == w and t in years[y])))
+        m.carbon_intensity_cap = pyo.Constraint(m.YEARS, m.W, rule=skip_empty(lambda m, y, w: annual(y, w) <= (
+            sc.carbon_intensity_cap_tco2_per_mwh * sum(energy(s, t, w) for (s, t) in in_year[y, w]))))
     for (s, t, w) in keys:
         if hasattr(m, "certificates_mwh"):
             m.terms.add_cash(CERTIFICATES, t, w, sc.certificate_usd_per_mwh * m.certificates_mwh[s, t, w])
