@@ -13,7 +13,7 @@ $(BIN)/hashpivot: pyproject.toml
 	touch $@
 
 demo: $(BIN)/hashpivot
-	$(BIN)/hashpivot solve --out plan.xlsx
+	$(BIN)/hashpivot solve --out plan.xlsx --force
 
 test: $(BIN)/hashpivot
 	$(BIN)/python -m pytest
