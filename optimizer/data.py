@@ -131,6 +131,19 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     if problems:
         raise InputError(problems)
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
+    table["committed_halls"] = table["committed_halls"].astype(int) if "committed_halls" in table else 0
+    committed_by = table["committed_start_quarter"] if "committed_start_quarter" in table else pd.Series("", table.index)
+    table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if isinstance(q, str) and q else 0
+                            for q in committed_by]
+    for s, row in table.iterrows():
+        if row["committed_halls"] > row["max_halls"]:
+            problems.append(f"site {s}, field committed_halls: {row['committed_halls']} contracted halls but the "
+                            f"site takes at most {row['max_halls']} (AI-eligible sites only).")
+        elif row["committed_halls"] and row["committed_t"] >= len(quarters):
+            problems.append(f"site {s}, field committed_start_quarter: {committed_by[s]} is after the horizon "
+                            f"end {quarters[-1]}.")
+    if problems:
+        raise InputError(problems)
     start = ordinal(quarters[0])
     existing = table["energised_quarter"].map(ordinal) <= start
     table["mining_capacity_it_mw"] = np.where(table["mining_allowed"] & existing,

@@ -4,9 +4,10 @@
    bound is mapped back to its constraint family, site and quarter; the members that are planner limits
    (cash floor, carbon cap, utilization, market absorption, capex budget, commitments, earliest revenue,
    secured power, build rate, debt limits) become sentences.
-2. Elastic re-solve: every planner limit gets a penalised slack (in $M, ktCO2 or MW); minimising their
-   sum gives the smallest relaxation that makes the plan feasible, reported as "loosen X by Y". It is
-   also the fallback when HiGHS finds no subset.
+2. Elastic re-solve: every planner limit but contracted halls (a signed contract is not a limit to
+   loosen) gets a penalised slack (in $M, ktCO2 or MW); minimising their sum gives the smallest
+   relaxation that makes the plan feasible, reported as "loosen X by Y". It is also the fallback when
+   HiGHS finds no subset.
 """
 
 import math
@@ -133,13 +134,13 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
         for index, con in getattr(m, name, {}).items() if hasattr(m, name) else []:
             relax(con, scale, (name,) + (index if isinstance(index, tuple) else (index,)))
     bounds = []
-    for name in ("cash_musd", "halls_started", "leased_it_mw", "revolver_balance_musd"):
+    for name in ("cash_musd", "leased_it_mw", "revolver_balance_musd"):  # contracted halls stay fixed
         if not hasattr(m, name):
             continue
         for index, var in getattr(m, name).items():
             key = (name,) + (index if isinstance(index, tuple) else (index,))
             lb, ub = var.lb, var.ub
-            relax_lb = lb is not None and (name == "cash_musd" or (name == "halls_started" and lb > 0))
+            relax_lb = lb is not None and name == "cash_musd"
             relax_ub = ub is not None and ((name == "leased_it_mw" and ub == 0) or name == "revolver_balance_musd")
             if relax_lb:
                 elastic.rows.add(var + elastic.slack[key] >= lb)

@@ -7,6 +7,7 @@ g grid MW per IT MW; S_max portfolio IT MW of starts per quarter.
     (H1) 0 <= N[s,t] <= H_s, integer;  N[s,t] >= N[s,t-1]
     (H2) sum_s B_s * n[s,t] <= S_max                                  (build rate; skipped if inf)
     (H3) power use += g * B_s * N[s,t]    (a hall reserves its grid MW from construction start)
+    (H5) N[s,t] >= C_s for t >= t_C   (commitments: C_s halls contracted to have started by t_C)
     (H4) capex in quarter j (spread evenly over the L_s build quarters, tail charged after the horizon):
          ai_capex_usd[j] = sum_s c_s * B_s / L_s * (N[s, min(j,T-1)] - N[s, j-L_s])   (N[., <0] = 0)
 """
@@ -42,6 +43,10 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.AI_SITES = pyo.Set(initialize=d.ai_sites)
     m.halls_started = pyo.Var(m.AI_SITES, m.T, domain=pyo.NonNegativeIntegers,
                               bounds=lambda _, s, t: (0, int(sites.at[s, "max_halls"])))
+    for s in d.ai_sites:
+        committed = int(sites.at[s, "committed_halls"])
+        for t in range(int(sites.at[s, "committed_t"]), d.n_quarters) if committed else ():
+            m.halls_started[s, t].setlb(committed)
     m.halls_monotone = pyo.Constraint(
         m.AI_SITES, m.T, rule=lambda m, s, t: pyo.Constraint.Skip if t == 0
         else m.halls_started[s, t] >= m.halls_started[s, t - 1])
