@@ -11,7 +11,9 @@ Symbols (k = quarters since 2026Q1, g = a yearly growth rate, v(t) = v_2026 * (1
     mining_power(s,t)       = mining_grid_mwh * power_price_s(t)                             [USD/IT MW-q]
     mining_opex(s,t)        = pool_fee * mining_revenue + opex_per_mwh * mining_grid_mwh     [USD/IT MW-q]
     lease_revenue(t)        = rate * 1000 * 3 * billing_utilisation * (1+esc)^(k/4)          [USD/IT MW-q]
-    grid_tco2(s,t)          = max(floor * c_2024, c_2024 * (1-d)^(k24/4)), k24 from 2024Q1   [tCO2/MWh]
+    grid_tco2(s,t)          = m * max(floor * c_s, c_s * (1-d)^(k23/4)), k23 from 2023Q1      [tCO2/MWh]
+                              (c_s the site's eGRID2023 rate or its override, d by subregion)
+    secured(s,t), firm(s,t) = the site's power-ledger steps at or before t (sites/ledger.py)  [grid MW]
     df[j]                   = (1+r)^-((j+1)/4), j = 0 in the first horizon quarter           [-]
 """
 
@@ -19,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from models.scenario import Scenario
-from sites.errors import InputError
+from sites.ledger import secured_mw, site_steps
 from sites.quarters import ordinal
 
 BASE_2026 = ordinal("2026Q1")
-BASE_2024 = ordinal("2024Q1")
+BASE_GRID = ordinal("2023Q1")   # eGRID2023: the data year of the bundled CO2 rates
 
 
 def quarters_since_2026(quarters: list[str]) -> np.ndarray:
@@ -94,14 +96,12 @@ def lease_revenue_usd_per_it_mw(sc: Scenario, quarters: list[str]) -> np.ndarray
             * (1 + sc.lease_escalator_per_yr) ** (quarters_since_2026(quarters) / 4))
 
 
-def grid_tco2_per_mwh(sc: Scenario, subregion: str, quarters: list[str], site: str = "") -> np.ndarray:
-    if subregion not in sc.grid_tco2_per_mwh_2024 or subregion not in sc.grid_tco2_decline_per_yr:
-        raise InputError(f"site {site}, field egrid_subregion: '{subregion}' has no grid CO2 rate in the "
-                         f"scenario; allowed: {', '.join(sorted(sc.grid_tco2_per_mwh_2024))}.")
-    level = sc.grid_tco2_per_mwh_2024[subregion]
-    k24 = np.array([ordinal(q) - BASE_2024 for q in quarters], dtype=float)
-    path = level * (1 - sc.grid_tco2_decline_per_yr[subregion]) ** (k24 / 4)
-    return np.maximum(path, sc.grid_tco2_floor_share * level)
+def grid_tco2_per_mwh(sc: Scenario, level: float, subregion: str, quarters: list[str]) -> np.ndarray:
+    """Grid CO2 path of a site whose rate was `level` tCO2/MWh in 2023 (eGRID2023 data year)."""
+    decline = sc.grid_tco2_decline_per_yr.get(subregion, sc.grid_tco2_decline_default_per_yr)
+    k23 = np.array([ordinal(q) - BASE_GRID for q in quarters], dtype=float)
+    path = level * (1 - decline) ** (k23 / 4)
+    return sc.grid_tco2_multiplier * np.maximum(path, sc.grid_tco2_floor_share * level)
 
 
 def discount_factors(rate_per_yr: float, n_quarters: int) -> np.ndarray:
@@ -130,16 +130,17 @@ def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     for site, row in sites.iterrows():
         power_price = power_price_usd_per_mwh(sc, row["power_usd_per_mwh_2026"] * sc.power_price_multiplier,
                                               quarters)
-        energised = np.array([ordinal(t) >= ordinal(row["energised_quarter"]) for t in quarters])
+        steps = site_steps(row.to_dict())
         revenue = q["mining_revenue_usd_per_it_mw"].to_numpy()
         frames.append(pd.DataFrame({
             "site": site,
             "quarter": quarters,
-            "secured_mw": np.where(energised, row["secured_mw"], 0.0),
+            "secured_mw": secured_mw(steps, quarters),
+            "firm_mw": secured_mw(steps, quarters, "firm"),
             "power_usd_per_mwh": power_price,
             "mining_revenue_usd_per_it_mw": revenue,
             "mining_power_usd_per_it_mw": mwh * power_price,
             "mining_opex_usd_per_it_mw": sc.pool_fee_share * revenue + sc.mining_opex_usd_per_mwh * mwh,
-            "grid_tco2_per_mwh": grid_tco2_per_mwh(sc, row["egrid_subregion"], quarters, site),
+            "grid_tco2_per_mwh": grid_tco2_per_mwh(sc, row["grid_tco2_per_mwh"], row["egrid_subregion"], quarters),
         }))
     return pd.concat(frames, ignore_index=True).set_index(["site", "quarter"])

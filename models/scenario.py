@@ -75,10 +75,13 @@ class Scenario:
     market_absorption_it_mw_per_quarter: dict = _p("IT MW/quarter", "New leased MW each market can "
                                                     "absorb per quarter, by market.")
     # grid carbon
-    grid_tco2_per_mwh_2024: dict = _p("tCO2/MWh", "Grid CO2 rate in 2024 by eGRID subregion.")
-    grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate by subregion.",
-                                        -1, 1)
-    grid_tco2_floor_share: float = _p("ratio", "Floor of the grid CO2 rate as a share of 2024.", 0, 1)
+    grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate from its 2023 (eGRID2023) "
+                                        "level, by subregion.", -1, 1)
+    grid_tco2_decline_default_per_yr: float = _p("1/yr", "Yearly decline for subregions not listed in "
+                                                 "grid_tco2_decline_per_yr.", -1, 1)
+    grid_tco2_floor_share: float = _p("ratio", "Floor of the grid CO2 rate as a share of its 2023 level.", 0, 1)
+    grid_tco2_multiplier: float = _p("ratio", "Multiplier on every site's grid CO2 rate (e.g. ~1.65 for the "
+                                     "non-baseload rate of incremental load).", 0, 5)
     # utilization
     utilization_min_share: float = _p("ratio", "Least leased share of a hall's MW once it has been online "
                                       "for utilization_after_quarters.", 0, 1)
@@ -136,6 +139,11 @@ class Scenario:
                 rows.append({"key": f.name, "value": value, "unit": f.metadata["unit"],
                              "description": f.metadata["description"]})
         return rows
+
+    @property
+    def horizon(self) -> tuple[str, str]:
+        """(first, last) quarter label of the planning horizon."""
+        return self.horizon_start, self.horizon_end
 
     def carbon_cap_tco2(self, year: int) -> float:
         """cap(y) = cap_0 * max(floor, 1 - decline * (y - y_0)), y_0 the first horizon year."""

@@ -36,7 +36,9 @@ def _where(frame: pd.DataFrame, mask) -> list[str]:
 def _power(plan: Plan, d: ModelData) -> list[str]:
     s = plan.schedule
     over = s["mining_grid_mw"] + s["ai_grid_mw_reserved"] - s["secured_mw"] > TOL_MW
-    return [f"power: grid MW used exceeds secured MW at {', '.join(_where(s, over))}."] if over.any() else []
+    firm = s["ai_grid_mw_reserved"] - s["firm_mw"] > TOL_MW
+    return ([f"power: grid MW used exceeds secured MW at {', '.join(_where(s, over))}."] if over.any() else []) + \
+        ([f"power: AI halls reserve more than the firm MW at {', '.join(_where(s, firm))}."] if firm.any() else [])
 
 
 def _mining(plan: Plan, d: ModelData) -> list[str]:

@@ -18,11 +18,14 @@ from models.scenario import SCENARIO_FIELDS, list_scenarios, load_scenario, reso
 from optimizer.data import build_model_data
 from optimizer.checks import check_plan
 from optimizer.export import json_ready, kpi_json, write_json, write_workbook
+from optimizer.gis import draw_map, plan_mw_by_site, write_gpkg
 from optimizer.infeasibility import explain_infeasible
 from optimizer.manifest import build_manifest, now
 from optimizer.results import extract_plan
 from optimizer.solve import SolveOptions, build_and_solve
 from sites.errors import InputError
+from sites.convert import write_sites
+from sites.ledger import peak_mw, site_steps
 from sites.load import REFERENCE_PORTFOLIO, load_sites
 
 EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_SOLVER, EXIT_INTERRUPTED = 2, 3, 4, 1, 130
@@ -45,7 +48,7 @@ def fail(message: str, code: int) -> None:
 
 @app.command()
 def solve(
-    sites: Annotated[Path, typer.Option(help="Site portfolio file (CSV).")] = REFERENCE_PORTFOLIO,
+    sites: Annotated[Path, typer.Option(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).")] = REFERENCE_PORTFOLIO,
     scenario: Annotated[str, typer.Option(help="Scenario: a bundled name (see `scenarios list`) or a TOML file.")] = "base",
     set_: Annotated[Optional[list[str]], typer.Option(
         "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None,
@@ -57,6 +60,7 @@ def solve(
     json_: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object on stdout.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
     manifest_out: Annotated[Optional[Path], typer.Option("--manifest", help="Also write the run record (JSON).")] = None,
+    gpkg_out: Annotated[Optional[Path], typer.Option("--gpkg", help="Also write site results with geometry (GeoPackage).")] = None,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
     started = now()
@@ -65,8 +69,10 @@ def solve(
         if out_path.suffix.lower() != ".xlsx":
             raise InputError(f"--out {out_path}: the workbook name must end in .xlsx.")
         scenario_values, sources = resolve_scenario(scenario, overrides)
-        data = build_model_data(load_sites(sites), scenario_values)
-        for path in (out_path, json_out, manifest_out):
+        data = build_model_data(load_sites(sites, scenario_values.horizon), scenario_values)
+        if gpkg_out is not None and gpkg_out.suffix.lower() != ".gpkg":
+            raise InputError(f"--gpkg {gpkg_out}: the GeoPackage name must end in .gpkg.")
+        for path in (out_path, json_out, manifest_out, gpkg_out):
             if path is not None and path.exists() and not force:
                 raise InputError(f"--out {path}: the file exists; pass --force to overwrite it.")
     except InputError as problem:
@@ -88,6 +94,8 @@ def solve(
             write_json(kpi_json(plan), json_out)
         if manifest_out:
             write_json(json.dumps(json_ready(manifest), indent=1), manifest_out)
+        if gpkg_out:
+            write_gpkg(plan, gpkg_out)
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     for violation in violations:
@@ -185,6 +193,93 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="Bundled name or TOM
                       row["unit"], Path(sources.get(key, "")).name if not sources.get(key, "").startswith("--set")
                       else sources[key])
     out.print(table)
+
+
+sites_app = typer.Typer(help="Site portfolios: validate, show, map and convert (CSV, XLSX, GeoJSON, GeoPackage).",
+                        no_args_is_help=True)
+app.add_typer(sites_app, name="sites")
+SiteFile = Annotated[Path, typer.Argument(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).")]
+HorizonOption = Annotated[str, typer.Option("--scenario", help="Scenario whose horizon the quarters must fit.")]
+
+
+def _load_sites(path: Path, scenario: str = "base"):
+    try:
+        return load_sites(path, load_scenario(scenario).horizon)
+    except InputError as problem:
+        fail("\n".join(problem.problems) if len(problem.problems) > 1 else str(problem), EXIT_BAD_INPUT)
+
+
+@sites_app.command("validate")
+def sites_validate(path: SiteFile, scenario: HorizonOption = "base") -> None:
+    """Check every row and field; list every problem (exit 2) or summarise the valid portfolio."""
+    table = _load_sites(path, scenario)
+    firm = sum(peak_mw(site_steps(row.to_dict()), "firm") for _, row in table.iterrows())
+    total = sum(peak_mw(site_steps(row.to_dict())) for _, row in table.iterrows())
+    out.print(f"{path}: valid: {len(table)} sites, {total:,.0f} MW secured at peak ({firm:,.0f} MW firm), "
+              f"{int(table['ai_eligible'].sum())} AI-eligible, eGRID subregions "
+              f"{', '.join(sorted(table['egrid_subregion'].unique()))}.", highlight=False)
+
+
+@sites_app.command("show")
+def sites_show(path: SiteFile, scenario: HorizonOption = "base") -> None:
+    """The validated portfolio as a table, with the located state, eGRID subregion and CO2 rate."""
+    table = _load_sites(path, scenario)
+    view = Table(show_edge=False, title=f"{path} ({len(table)} sites)")
+    for title in ("site", "state", "eGRID", "tCO2/MWh", "MW", "from", "class", "later steps", "use",
+                  "halls x IT MW", "market"):
+        view.add_column(title, justify="right" if title in ("tCO2/MWh", "MW", "halls x IT MW") else "left")
+    for name, row in table.iterrows():
+        located = row["egrid_subregion_located"]
+        subregion = row["egrid_subregion"] + (f" (in {located})" if located and located != row["egrid_subregion"] else "")
+        use = "AI + mining" if row["ai_eligible"] and row["mining_allowed"] else "AI" if row["ai_eligible"] else "mining"
+        view.add_row(name, row["state"], subregion, f"{row['grid_tco2_per_mwh']:.3f}", f"{row['secured_mw']:,.0f}",
+                     row["energised_quarter"], row["power_class"], row["power_steps"] or "-", use,
+                     f"{row['max_halls']} x {row['hall_it_mw']:g}" if row["ai_eligible"] else "-", row["market"])
+    out.print(view)
+
+
+@sites_app.command("map")
+def sites_map(path: SiteFile,
+              out_path: Annotated[Path, typer.Option("--out", help="PNG to write.")] = Path("map.png"),
+              plan: Annotated[Optional[Path], typer.Option(help="Plan workbook: colour sites by AI vs mining MW.")] = None,
+              year: Annotated[Optional[int], typer.Option(help="Plan year to colour by (default: the last).")] = None,
+              force: Annotated[bool, typer.Option("--force", help="Overwrite an existing PNG.")] = False,
+              scenario: HorizonOption = "base") -> None:
+    """A PNG map: states, eGRID subregions shaded by CO2 rate, sites sized by MW (coloured by a plan)."""
+    table = _load_sites(path, scenario)
+    if out_path.suffix.lower() != ".png":
+        fail(f"--out {out_path}: the map name must end in .png.", EXIT_BAD_INPUT)
+    if out_path.exists() and not force:
+        fail(f"--out {out_path}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+    used, title = None, ""
+    if plan is not None:
+        try:
+            used, year = plan_mw_by_site(plan, year)
+        except (OSError, ValueError, KeyError) as problem:
+            fail(f"--plan {plan}: cannot read its Schedule sheet ({problem}).", EXIT_BAD_INPUT)
+        missing = sorted(set(table.index) - set(used.index))
+        if missing:
+            fail(f"--plan {plan}: sites {', '.join(missing)} of {path} are not in the plan; allowed: the plan "
+                 f"made from this portfolio.", EXIT_BAD_INPUT)
+        title = (f"{plan.name}, {year}: grid MW to AI {used['ai_grid_mw_reserved'].sum():,.0f}, to mining "
+                 f"{used['mining_grid_mw'].sum():,.0f} (marker area ~ secured MW)")
+    draw_map(table, out_path, used, title)
+    out.print(f"wrote {out_path}")
+
+
+@sites_app.command("convert")
+def sites_convert(path: SiteFile,
+                  target: Annotated[Path, typer.Argument(help="File to write; its suffix sets the format.")],
+                  force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+    """Validate a portfolio and write it in another format (CSV, XLSX, GeoJSON, GeoPackage)."""
+    table = _load_sites(path)
+    if target.exists() and not force:
+        fail(f"{target}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+    try:
+        write_sites(table, target)
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    out.print(f"wrote {target} ({len(table)} sites)")
 
 
 def _run(cases, workers, dask):

@@ -17,6 +17,7 @@ from models.economics import discount_factors, lease_revenue_usd_per_it_mw, mini
     site_quarter_table
 from models.scenario import Scenario
 from sites.errors import InputError
+from sites.ledger import peak_mw, secured_mw, site_steps
 from sites.quarters import label, ordinal, quarter_range
 
 
@@ -109,32 +110,33 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
 def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -> pd.DataFrame:
     """Add per-site derived values: lead time L_s, capex per IT MW, hall count H_s, mining capacity.
 
-    H_s = max_halls, which must not exceed floor(P_s / (grid_mw_per_it_mw * B_s)) (the hall must fit);
-    mining capacity (IT MW) = P_s / pue_mine for a mining site energised by the horizon start, else 0.
+    H_s = max_halls, which must not exceed floor(F_max / (grid_mw_per_it_mw * B_s)), F_max the site's peak
+    firm MW (the hall must fit its firm power); mining capacity (IT MW) = P[s, first quarter] / pue_mine
+    for a mining site (the existing fleet: later ledger steps are not filled with new miners).
     """
     table = sites.copy()
     greenfield = table["build_type"] == "greenfield"
     table["lead_quarters"] = np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit)
     table["capex_usd_per_it_mw"] = sc.ai_capex_multiplier * np.where(
         greenfield, sc.ai_capex_greenfield_usd_per_it_mw, sc.ai_capex_retrofit_usd_per_it_mw)
+    steps = {s: site_steps(row.to_dict()) for s, row in table.iterrows()}
     problems = []
     for s, row in table.iterrows():
         if not row["ai_eligible"]:
             continue
-        fit = math.floor(row["secured_mw"] / (sc.grid_mw_per_it_mw * row["hall_it_mw"]) + 1e-9)
+        firm = peak_mw(steps[s], "firm")
+        fit = math.floor(firm / (sc.grid_mw_per_it_mw * row["hall_it_mw"]) + 1e-9)
         if row["max_halls"] > fit:
             problems.append(
                 f"site {s}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
                 f"{row['max_halls'] * row['hall_it_mw'] * sc.grid_mw_per_it_mw:g} grid MW at "
-                f"{sc.grid_mw_per_it_mw:g} grid MW per IT MW but the site has {row['secured_mw']:g} MW; "
+                f"{sc.grid_mw_per_it_mw:g} grid MW per IT MW but the site has {firm:g} MW of firm power; "
                 f"allowed: at most {fit} halls.")
     if problems:
         raise InputError(problems)
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
-    table["committed_halls"] = table["committed_halls"].astype(int) if "committed_halls" in table else 0
-    committed_by = table["committed_start_quarter"] if "committed_start_quarter" in table else pd.Series("", table.index)
-    table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if isinstance(q, str) and q else 0
-                            for q in committed_by]
+    committed_by = table["committed_start_quarter"]
+    table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if q else 0 for q in committed_by]
     for s, row in table.iterrows():
         if row["committed_halls"] > row["max_halls"]:
             problems.append(f"site {s}, field committed_halls: {row['committed_halls']} contracted halls but the "
@@ -144,9 +146,7 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
                             f"end {quarters[-1]}.")
     if problems:
         raise InputError(problems)
-    start = ordinal(quarters[0])
-    existing = table["energised_quarter"].map(ordinal) <= start
-    table["mining_capacity_it_mw"] = np.where(table["mining_allowed"] & existing,
-                                              table["secured_mw"] / sc.mining_pue, 0.0)
+    existing = np.array([secured_mw(steps[s], quarters[:1])[0] for s in table.index])
+    table["mining_capacity_it_mw"] = np.where(table["mining_allowed"], existing / sc.mining_pue, 0.0)
     table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)
     return table

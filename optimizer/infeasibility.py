@@ -35,6 +35,7 @@ LIMITS = {
     "halls_started": ("commitments: contracted halls", lambda d, i: f"{i[0]} {_q(d, i[1])}"),
     "leased_it_mw": ("earliest revenue: no lease before " , lambda d, i: f"{i[0]} {_q(d, i[1])}"),
     "power_limit": ("power: secured grid MW", lambda d, i: f"{i[0]} {_q(d, i[1])}"),
+    "firm_power_limit": ("power: firm grid MW for AI halls", lambda d, i: f"{i[0]} {_q(d, i[1])}"),
     "build_rate": ("build rate: AI starts per quarter", lambda d, i: _q(d, i[0])),
     "revolver_balance_musd": ("financing: the revolver limit", lambda d, i: _q(d, i[0])),
     "project_debt_leased_only": ("financing: project debt only against leased halls", lambda d, i: "horizon end"),
@@ -130,7 +131,7 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
 
     for name, scale in (("carbon_cap", 1e3), ("carbon_intensity_cap", 1e3), ("utilization_floor", 1.0),
                         ("market_absorption", 1.0), ("capex_budget", MUSD), ("power_limit", 1.0),
-                        ("build_rate", 1.0), ("certificate_limit", 1e3)):
+                        ("firm_power_limit", 1.0), ("build_rate", 1.0), ("certificate_limit", 1e3)):
         for index, con in getattr(m, name, {}).items() if hasattr(m, name) else []:
             relax(con, scale, (name,) + (index if isinstance(index, tuple) else (index,)))
     bounds = []
@@ -190,6 +191,8 @@ def _sentence(d: ModelData, key: tuple, amount: float) -> str:
         return f"raise the capex budget in {_q(d, index[0])} by ${amount:,.1f}M"
     if name == "power_limit":
         return f"{index[0]}: {amount:,.1f} MW more secured power in {_q(d, index[1])}"
+    if name == "firm_power_limit":
+        return f"{index[0]}: {amount:,.1f} MW more firm power in {_q(d, index[1])}"
     if name == "build_rate":
         return f"allow {amount:,.1f} IT MW more AI starts in {_q(d, index[0])}"
     if name == "halls_started":

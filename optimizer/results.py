@@ -68,6 +68,7 @@ def schedule_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
         rows.append({
             "site": s, "quarter": d.quarters[t], "scenario": w,
             "secured_mw": par.secured_mw,
+            "firm_mw": par.firm_mw,
             "mining_it_mw": mining,
             "mining_grid_mw": sc.mining_pue * mining,
             "ai_halls_started": halls,

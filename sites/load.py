@@ -1,90 +1,237 @@
-"""Load a site portfolio and validate it, collecting every problem before raising.
+"""Load a site portfolio (CSV, XLSX, GeoJSON, GeoPackage), validate it and enrich it from its location.
 
-`load_sites(path)` returns one row per site (index `name`) with the columns of `SITE_FIELDS`, typed,
-or raises `InputError` listing each problem as one sentence: file, row (site), field, value, rule.
+`load_sites(path, horizon)` returns one row per site (index `name`) with the columns of `SITE_FIELDS`,
+typed, with state, eGRID subregion and grid CO2 rate filled from the coordinates where the file leaves
+them empty, or raises `InputError` listing every problem as one sentence: file, row (site), field,
+value, rule. GIS files give each site's point by geometry (CRS normalised to EPSG:4326) or, where a
+feature has no geometry, by its lat/lon columns.
 """
 
 from pathlib import Path
 
 import pandas as pd
 
+from sites import geo, ledger
 from sites.errors import InputError
+from sites.quarters import ordinal
 from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_value
 
 REFERENCE_PORTFOLIO = Path(__file__).parent / "data" / "reference_portfolio.csv"
+FORMATS = {".csv": "CSV", ".xlsx": "Excel workbook", ".geojson": "GeoJSON", ".json": "GeoJSON",
+           ".gpkg": "GeoPackage"}
 
 
-def load_sites(path: str | Path = REFERENCE_PORTFOLIO) -> pd.DataFrame:
-    """Read a CSV portfolio and return the validated site table."""
+def load_sites(path: str | Path = REFERENCE_PORTFOLIO, horizon: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Read a portfolio file of any supported format and return the validated, enriched site table."""
+    raw, first_row, row_word = read_raw(path)
+    return validate_sites(raw, source=str(path), horizon=horizon, first_row=first_row, row_word=row_word)
+
+
+def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
+    """The file's cells as text (missing = ''), the number of its first site row and the word for a row."""
     path = Path(path)
+    suffix = path.suffix.lower()
     if not path.is_file():
         raise InputError(f"{path}: the site file does not exist.")
-    if path.suffix.lower() != ".csv":
-        raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: .csv.")
+    if suffix not in FORMATS:
+        raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: "
+                         f"{', '.join(sorted(FORMATS))}.")
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read as CSV ({str(exc).strip().splitlines()[0]}).") from None
-    return validate_sites(raw, source=str(path))
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True), 2, "row"
+        if suffix == ".xlsx":
+            return _as_text(pd.read_excel(path, sheet_name=_sheet(path), dtype=object)), 2, "row"
+        return _read_gis(path), 1, "feature"
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one sentence
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: cannot be read as {FORMATS[suffix]} ({reason}).") from None
 
 
-def validate_sites(raw: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Type and check every cell of `raw` (strings); raise one InputError listing all problems."""
-    problems: list[str] = []
-    columns = [str(c).strip() for c in raw.columns]
-    raw = raw.set_axis(columns, axis=1)
-    unknown = [c for c in columns if c not in FIELDS_BY_NAME]
-    for column in unknown:
-        problems.append(f"{source}: column '{column}' is not a site field; allowed: "
-                        f"{', '.join(FIELDS_BY_NAME)}.")
-    for field in SITE_FIELDS:
-        if field.required and field.name not in columns:
-            problems.append(f"{source}: required column '{field.name}' is missing.")
+def _sheet(path: Path) -> str | int:
+    """The `Sites` sheet when the workbook has one, else the first sheet."""
+    import openpyxl
+    names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    return "Sites" if "Sites" in names else 0
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every cell as text; empty and NaN cells become ''; 50.0 stays '50.0' (numbers parse later)."""
+    return frame.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+
+
+def _read_gis(path: Path) -> pd.DataFrame:
+    """A GeoJSON/GeoPackage layer as text cells, lat/lon taken from point geometries (EPSG:4326)."""
+    import geopandas as gpd
+    frame = gpd.read_file(path)
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    geometry = frame.geometry
+    table = _as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    for column in ("lat", "lon"):
+        if column not in table:
+            table[column] = ""
+    problems = []
+    for i, shape in enumerate(geometry, start=1):
+        if shape is None or shape.is_empty:
+            continue  # lat/lon columns give the point
+        if shape.geom_type != "Point":
+            problems.append(f"{path}: feature {i}, field geometry: a {shape.geom_type}; allowed: a Point "
+                            f"(or no geometry and lat/lon columns).")
+            continue
+        table.loc[table.index[i - 1], ["lat", "lon"]] = [repr(shape.y), repr(shape.x)]
+    if problems:
+        raise InputError(problems)
+    return table
+
+
+def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | None = None,
+                   first_row: int = 2, row_word: str = "row") -> pd.DataFrame:
+    """Type and check every cell of `raw` (text), apply the row, ledger and location rules and fill
+    state, subregion and CO2 rate from the coordinates; raise one InputError listing all problems."""
+    raw = raw.set_axis([str(c).strip() for c in raw.columns], axis=1)
+    _check_columns(raw, source)
+    records, wheres, problems = [], [], []
+    for position, row in enumerate(raw.to_dict("records"), start=first_row):
+        site = str(row.get("name", "")).strip() or f"{row_word} {position}"
+        where = f"{source}: {row_word} {position} ({site})"
+        record, cell_problems = _parse_row(row, where)
+        problems += cell_problems
+        if not cell_problems:
+            problems += _row_rules(record, where, horizon)
+        records.append(record)
+        wheres.append(where)
+    problems += _duplicates(records, source)
+    table = pd.DataFrame.from_records(records)
+    problems += _locate(table, wheres)
+    if problems:
+        raise InputError(problems)
+    table["market"] = table["market"].where(table["market"] != "", table["state"])
+    table["max_halls"] = table["max_halls"].astype(int)
+    table["committed_halls"] = table["committed_halls"].astype(int)
+    table["grid_tco2_per_mwh"] = table["grid_tco2_per_mwh"].astype(float)
+    table[["state", "egrid_subregion"]] = table[["state", "egrid_subregion"]].astype(str)
+    return table.set_index("name", drop=True)
+
+
+def _check_columns(raw: pd.DataFrame, source: str) -> None:
+    problems = [f"{source}: column '{c}' is not a site field; allowed: {', '.join(FIELDS_BY_NAME)}."
+                for c in raw.columns if c not in FIELDS_BY_NAME]
+    problems += [f"{source}: required column '{f.name}' is missing." for f in SITE_FIELDS
+                 if f.required and f.name not in raw.columns]
     if problems:
         raise InputError(problems)
     if raw.empty:
         raise InputError(f"{source}: the site file has no sites.")
 
-    records = []
-    for position, row in enumerate(raw.to_dict("records"), start=2):  # row 1 is the header
-        site = str(row.get("name", "")).strip() or f"line {position}"
-        where = f"{source}: row {position} ({site})"
-        record = {}
-        for field in SITE_FIELDS:
-            cell = row.get(field.name, "")
-            if str(cell).strip() == "":
-                if field.required:
-                    problems.append(f"{where}, field {field.name}: value is missing; allowed: "
-                                    f"{field.allowed()}.")
-                record[field.name] = field.default
-                continue
-            try:
-                record[field.name] = parse_value(field, cell)
-            except ValueError as reason:
-                problems.append(f"{where}, field {field.name}: {reason}; allowed: {field.allowed()}.")
-                record[field.name] = field.default
-        problems.extend(_row_rules(record, where))
-        records.append(record)
 
-    names = pd.Series([r["name"] for r in records])
-    for name in sorted(set(names[names.duplicated()].dropna())):
-        problems.append(f"{source}: site name '{name}' appears more than once; allowed: unique names.")
-    if problems:
-        raise InputError(problems)
-    table = pd.DataFrame.from_records(records)
-    table["market"] = table["market"].where(table["market"] != "", table["state"])
-    table["max_halls"] = table["max_halls"].astype(int)
-    return table.set_index("name", drop=True)
+def _parse_row(row: dict, where: str) -> tuple[dict, list[str]]:
+    """Typed record of one row (defaults for empty optional cells) and its cell problems."""
+    record, problems = {}, []
+    for field in SITE_FIELDS:
+        cell = row.get(field.name, "")
+        if str(cell).strip() == "":
+            if field.required:
+                problems.append(f"{where}, field {field.name}: value is missing; allowed: {field.allowed()}.")
+            record[field.name] = field.default
+            continue
+        try:
+            record[field.name] = parse_value(field, cell)
+        except ValueError as reason:
+            problems.append(f"{where}, field {field.name}: {reason}; allowed: {field.allowed()}.")
+            record[field.name] = field.default
+    return record, problems
 
 
-def _row_rules(record: dict, where: str) -> list[str]:
-    """Rules that link fields of one row."""
+def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> list[str]:
+    """Rules that link fields of one row: AI needs halls and firm power, the ledger, the horizon."""
     problems = []
-    if record.get("ai_eligible"):
-        if not record.get("hall_it_mw"):
+    try:
+        steps = ledger.site_steps(record)
+    except ValueError as reason:
+        return [f"{where}, field power_steps: {reason}; allowed: {ledger.FORMAT}."]
+    negative = ledger.negative_balance(steps)
+    if negative:
+        quarter, power_class, mw = negative
+        problems.append(f"{where}, field power_steps: {power_class} power falls to {mw:g} MW in {quarter}; "
+                        f"allowed: steps that never take a class below 0 MW.")
+    if record["ai_eligible"]:
+        if not record["hall_it_mw"]:
             problems.append(f"{where}, field hall_it_mw: an AI-eligible site needs a hall size above 0 MW.")
-        if not record.get("max_halls"):
+        elif record["hall_it_mw"] > ledger.peak_mw(steps):
+            problems.append(f"{where}, field hall_it_mw: a hall of {record['hall_it_mw']:g} IT MW is larger than "
+                            f"the site's {ledger.peak_mw(steps):g} MW of secured power; allowed: at most "
+                            f"{ledger.peak_mw(steps):g}.")
+        elif record["hall_it_mw"] > ledger.peak_mw(steps, "firm"):
+            problems.append(f"{where}, field power_class: AI halls need firm power but the site has "
+                            f"{ledger.peak_mw(steps, 'firm'):g} MW firm, less than one hall of "
+                            f"{record['hall_it_mw']:g} IT MW; allowed: firm steps of at least one hall.")
+        if not record["max_halls"]:
             problems.append(f"{where}, field max_halls: an AI-eligible site needs at least 1 hall.")
-    if not record.get("ai_eligible") and not record.get("mining_allowed"):
+    if not record["ai_eligible"] and not record["mining_allowed"]:
         problems.append(f"{where}, field mining_allowed: a site must allow mining or be AI-eligible.")
+    if horizon:
+        end = ordinal(horizon[1])
+        for step in steps:
+            if ordinal(step.quarter) > end:
+                field = "energised_quarter" if step is steps[0] else "power_steps"
+                problems.append(f"{where}, field {field}: {step.quarter} is after the horizon end {horizon[1]}; "
+                                f"allowed: a quarter up to {horizon[1]}.")
+                break
     return problems
+
+
+def _duplicates(records: list[dict], source: str) -> list[str]:
+    names = pd.Series([r["name"] for r in records])
+    return [f"{source}: site name '{name}' appears more than once; allowed: unique names."
+            for name in sorted(set(names[names.duplicated()].dropna()))]
+
+
+def _locate(table: pd.DataFrame, wheres: list[str]) -> list[str]:
+    """Fill state, egrid_subregion and grid_tco2_per_mwh from the coordinates (in place); problems."""
+    for column in ("state", "egrid_subregion", "grid_tco2_per_mwh"):
+        table[column] = table[column].astype(object)
+    ok = table["lat"].notna() & table["lon"].notna()
+    found = geo.locate(table.loc[ok, "lat"], table.loc[ok, "lon"]).set_index(table.index[ok])
+    rates, states = geo.egrid_tco2_per_mwh(), set(geo.state_codes())
+    problems = []
+    for i in table.index[ok]:
+        where, row, spot = wheres[i], table.loc[i], found.loc[i]
+        point = f"({row['lat']:g}, {row['lon']:g})"
+        if pd.isna(spot["state"]):
+            problems.append(f"{where}, field lat/lon: {point} is more than {geo.NEAREST_LIMIT_KM:g} km from every "
+                            f"US state; allowed: a point in the 50 states, DC or PR.")
+            continue
+        problems += _state_rule(table, i, where, spot, point, states)
+        subregion = row["egrid_subregion"]
+        if subregion == "":
+            if pd.isna(spot["egrid_subregion"]):
+                problems.append(f"{where}, field egrid_subregion: {point} is more than {geo.NEAREST_LIMIT_KM:g} km "
+                                f"from every eGRID subregion; allowed: the site's subregion code in the file.")
+                continue
+            subregion = table.at[i, "egrid_subregion"] = spot["egrid_subregion"]
+        elif subregion not in rates:
+            problems.append(f"{where}, field egrid_subregion: '{subregion}' is not an eGRID2023 subregion; "
+                            f"allowed: one of {', '.join(sorted(rates))}.")
+            continue
+        if table.at[i, "grid_tco2_per_mwh"] == "":
+            table.at[i, "grid_tco2_per_mwh"] = rates[subregion]
+    table["egrid_subregion_located"] = found["egrid_subregion"].reindex(table.index).fillna("")
+    return problems
+
+
+def _state_rule(table: pd.DataFrame, i, where: str, spot, point: str, states: set) -> list[str]:
+    stated = table.at[i, "state"]
+    if stated == "":
+        table.at[i, "state"] = spot["state"]
+        return []
+    if stated not in states:
+        return [f"{where}, field state: '{stated}' is not a US state; allowed: a two-letter postal code of "
+                f"the 50 states, DC or PR (e.g. GA)."]
+    if stated != spot["state"]:
+        km = geo.km_to_state(table.at[i, "lat"], table.at[i, "lon"], stated)
+        if km > geo.STATE_TOLERANCE_KM:
+            return [f"{where}, field state: {stated}, but {point} lies in {spot['state']}, {km:.0f} km from "
+                    f"{stated}; allowed: the state the point lies in (or leave state empty)."]
+    return []

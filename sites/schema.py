@@ -44,12 +44,21 @@ class SiteField:
 
 SITE_FIELDS: tuple[SiteField, ...] = (
     SiteField("name", "text", "", "Site name, unique in the portfolio."),
-    SiteField("state", "text", "", "US state, two-letter postal code."),
+    SiteField("state", "text", "", "US state, two-letter postal code (default: the state the point lies "
+              "in).", default=""),
     SiteField("lat", "number", "deg", "Latitude (WGS84).", minimum=-90, maximum=90),
     SiteField("lon", "number", "deg", "Longitude (WGS84).", minimum=-180, maximum=180),
-    SiteField("secured_mw", "number", "MW", "Secured grid power at the meter once energised.", minimum=0),
+    SiteField("secured_mw", "number", "MW", "Secured grid power at the meter once energised (the first "
+              "step of the power ledger).", minimum=0),
     SiteField("energised_quarter", "quarter", "", "First quarter the secured power is available."),
-    SiteField("egrid_subregion", "text", "", "EPA eGRID subregion code (grid carbon), e.g. SRSO."),
+    SiteField("power_class", "choice", "", "Class of the first step: firm (AI halls and miners) or "
+              "interruptible (miners only).", default="firm", choices=("firm", "interruptible")),
+    SiteField("power_steps", "text", "", "Later ledger steps: QUARTER:+MW[:CLASS] separated by ';', e.g. "
+              "2029Q1:+50:interruptible (class defaults to power_class).", default=""),
+    SiteField("egrid_subregion", "text", "", "EPA eGRID subregion code (grid carbon), e.g. SRSO (default: the "
+              "eGRID2023 polygon the point lies in).", default=""),
+    SiteField("grid_tco2_per_mwh", "number", "tCO2/MWh", "Grid CO2 rate in the eGRID data year 2023 (default: "
+              "the eGRID2023 total-output rate of the subregion).", default="", minimum=0, maximum=3),
     SiteField("ai_eligible", "bool", "", "AI/HPC halls may be built here.", default=False),
     SiteField("mining_allowed", "bool", "", "Bitcoin miners may run here.", default=True),
     SiteField("build_type", "choice", "", "AI build: retrofit of a mining site or greenfield campus "
@@ -62,6 +71,10 @@ SITE_FIELDS: tuple[SiteField, ...] = (
               "scenario).", minimum=0),
     SiteField("market", "text", "", "AI demand market the site leases into (default: its state).",
               default=""),
+    SiteField("committed_halls", "integer", "halls", "AI halls already contracted (must have started by "
+              "committed_start_quarter).", default=0, minimum=0),
+    SiteField("committed_start_quarter", "quarter", "", "Quarter by which the committed halls have started "
+              "(default: the horizon start).", default=""),
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}

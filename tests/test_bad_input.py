@@ -82,7 +82,7 @@ def test_bad_set_values(tmp_path, args, fragments):
 
 
 def test_non_numeric_value_in_site_file(tmp_path):
-    sites = edited(tmp_path, REFERENCE_PORTFOLIO, "Cheyenne,WY,41.140,-104.820,100,", "Cheyenne,WY,41.140,-104.820,lots,")
+    sites = edited(tmp_path, REFERENCE_PORTFOLIO, "Cheyenne,WY,41.140,-104.820,75,", "Cheyenne,WY,41.140,-104.820,lots,")
     result, out = solve(tmp_path, "--sites", str(sites))
     assert_clean_failure(result, out, "(Cheyenne)", "field secured_mw", "'lots' is not a number")
 

@@ -51,9 +51,18 @@ def test_mining_revenue_per_it_mw_hand_computed():
 
 def test_grid_carbon_declines_to_its_floor():
     sc = make_scenario()
-    quarters = quarter_range("2024Q1", "2100Q4")
-    path = grid_tco2_per_mwh(sc, "RMPA", quarters)
-    assert path[0] == pytest.approx(0.435)
-    assert path[4] == pytest.approx(0.435 * 0.96)
-    assert path.min() == pytest.approx(0.4 * 0.435)
+    quarters = quarter_range("2023Q1", "2100Q4")
+    level = 1036.601 * 0.45359237 / 1000  # eGRID2023 RMPA, lb/MWh -> t/MWh
+    path = grid_tco2_per_mwh(sc, level, "RMPA", quarters)
+    assert path[0] == pytest.approx(level)
+    assert path[4] == pytest.approx(level * 0.96)
+    assert path.min() == pytest.approx(0.4 * level)
     assert np.all(np.diff(path) <= 0)
+
+
+def test_grid_carbon_default_decline_and_multiplier():
+    sc = make_scenario(grid_tco2_multiplier=1.5)
+    path = grid_tco2_per_mwh(sc, 0.5, "CAMX", ["2023Q1", "2024Q1"])  # CAMX has no listed decline
+    assert list(path) == pytest.approx([1.5 * 0.5, 1.5 * 0.5 * (1 - sc.grid_tco2_decline_default_per_yr)])
+
+
