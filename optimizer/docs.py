@@ -28,7 +28,7 @@ def scenario_table() -> str:
 def site_table() -> str:
     lines = ["| field | type | unit | required / default | allowed | meaning |", "|---|---|---|---|---|---|"]
     for f in SITE_FIELDS:
-        default = "required" if f.required else f"default `{f.default if f.default != '' else 'none'}`"
+        default = "required" if f.required else ("optional" if f.default == '' else f"default `{f.default}`")
         lines.append(f"| `{f.name}` | {f.kind} | {f.unit} | {default} | {f.allowed()} | {f.description} |")
     return "\n".join(lines)
 

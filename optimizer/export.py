@@ -31,6 +31,7 @@ def atomic_path(path: str | Path):
     os.close(handle)
     try:
         yield Path(temp)
+        os.chmod(temp, 0o644)  # mkstemp makes 0600 files; a plan is for reading
         os.replace(temp, path)
     finally:
         if os.path.exists(temp):
