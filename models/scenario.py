@@ -201,6 +201,32 @@ def resolve_scenario(path: str | Path = BASE_SCENARIO, overrides: list[str] | tu
     return _validate(Scenario(**values), source), sources
 
 
+def scenario_from_rows(rows, source: str, overrides: tuple[str, ...] = ()) -> Scenario:
+    """A scenario from (key, value) rows such as a plan's Assumptions sheet (table entries as KEY.NAME
+    rows), then `key=value` overrides; every key must be present."""
+    raw: dict = {}
+    for key, value in rows:
+        name, _, sub = str(key).strip().partition(".")
+        if name not in SCENARIO_FIELDS:
+            raise InputError(f"{source}: unknown scenario key '{key}'; see the README's scenario table for the "
+                             "allowed keys.")
+        if sub:
+            raw.setdefault(name, {})[sub] = value
+        else:
+            raw[name] = value
+    for name, f in SCENARIO_FIELDS.items():  # a table whose every entry was deleted is empty
+        if name not in raw and (f.type == "dict" or getattr(f.type, "__name__", "") == "dict"):
+            raw[name] = {}
+    missing = [name for name in SCENARIO_FIELDS if name not in raw]
+    if missing:
+        raise InputError(f"{source}: missing scenario key '{missing[0]}'"
+                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
+    values = {name: _coerce(name, raw[name], source) for name in SCENARIO_FIELDS}
+    for text in overrides:
+        _apply_override(values, *_parse_override(text))
+    return _validate(Scenario(**values), source)
+
+
 def _read_chain(path: Path, seen: list[Path]) -> tuple[dict, dict]:
     """Merge a TOML file over the file it `extends` (a bundled name or a path); returns the values and,
     for each key, the file it came from."""

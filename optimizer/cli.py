@@ -17,7 +17,8 @@ from rich.table import Table
 from models.scenario import SCENARIO_FIELDS, list_scenarios, load_scenario, resolve_scenario
 from optimizer.data import build_model_data
 from optimizer.checks import check_plan
-from optimizer.export import json_ready, kpi_json, write_json, write_workbook
+from optimizer.export import json_ready, kpi_json, write_json, write_tables
+from optimizer.workbook import read_inputs, write_workbook
 from optimizer.gis import draw_map, plan_mw_by_site, write_gpkg
 from optimizer.infeasibility import explain_infeasible
 from optimizer.manifest import build_manifest, now
@@ -61,6 +62,9 @@ def solve(
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
     manifest_out: Annotated[Optional[Path], typer.Option("--manifest", help="Also write the run record (JSON).")] = None,
     gpkg_out: Annotated[Optional[Path], typer.Option("--gpkg", help="Also write site results with geometry (GeoPackage).")] = None,
+    from_plan: Annotated[Optional[Path], typer.Option("--from", help="Re-solve from a plan workbook's Sites and Assumptions sheets (as edited); --set still applies.")] = None,
+    csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="Also write every table as CSV into this folder.")] = None,
+    parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
     started = now()
@@ -68,11 +72,16 @@ def solve(
     try:
         if out_path.suffix.lower() != ".xlsx":
             raise InputError(f"--out {out_path}: the workbook name must end in .xlsx.")
-        scenario_values, sources = resolve_scenario(scenario, overrides)
-        data = build_model_data(load_sites(sites, scenario_values.horizon), scenario_values)
+        if from_plan is not None:
+            site_table, scenario_values = read_inputs(from_plan, overrides)
+            sites, sources = from_plan, {"plan": str(from_plan)}
+        else:
+            scenario_values, sources = resolve_scenario(scenario, overrides)
+            site_table = load_sites(sites, scenario_values.horizon)
+        data = build_model_data(site_table, scenario_values)
         if gpkg_out is not None and gpkg_out.suffix.lower() != ".gpkg":
             raise InputError(f"--gpkg {gpkg_out}: the GeoPackage name must end in .gpkg.")
-        for path in (out_path, json_out, manifest_out, gpkg_out):
+        for path in (out_path, json_out, manifest_out, gpkg_out, csv_dir, parquet_dir):
             if path is not None and path.exists() and not force:
                 raise InputError(f"--out {path}: the file exists; pass --force to overwrite it.")
     except InputError as problem:
@@ -89,13 +98,16 @@ def solve(
         violations = check_plan(plan)
         plan.kpis["check_violations"] = len(violations)
         manifest = build_manifest(sites, sources, overrides, scenario_values.describe(), options, info, started)
-        write_workbook(plan, out_path)
+        write_workbook(plan, out_path, manifest)
         if json_out:
             write_json(kpi_json(plan), json_out)
         if manifest_out:
             write_json(json.dumps(json_ready(manifest), indent=1), manifest_out)
         if gpkg_out:
             write_gpkg(plan, gpkg_out)
+        for folder, kind in ((csv_dir, "csv"), (parquet_dir, "parquet")):
+            if folder is not None:
+                write_tables(plan, folder, kind, force)
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     for violation in violations:

@@ -1,15 +1,11 @@
-"""Exports: the `plan.xlsx` workbook and the JSON KPIs, each written to a temp file and moved into place.
-
-Sheets: Summary (KPIs, solver status, gaps, timings, model size, MW by use by year), Schedule (site x
-quarter), Builds (one row per hall), CashFlow (per quarter; NPV = sum of discounted_cash_flow_usd; debt,
-interest, taxes, cash balance), Emissions (site x quarter location- and market-based tCO2; per year with
-the cap and its slack), Marginals (value of one more secured MW per site-quarter; of the carbon cap per
-year), Sites (the site table with derived build values), Assumptions (every scenario value, with units).
+"""Exports other than the plan workbook (optimizer/workbook.py): JSON KPIs, plain multi-sheet workbooks,
+the plan's tables as CSV or Parquet files, each written to a temp name and moved into place.
 """
 
 import json
 import math
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -67,25 +63,6 @@ def assumptions_sheet(plan: Plan) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def summary_sheet(plan: Plan) -> pd.DataFrame:
-    return pd.DataFrame({"kpi": list(plan.kpis), "value": [
-        v if not (isinstance(v, float) and not math.isfinite(v)) else None for v in plan.kpis.values()]})
-
-
-def write_workbook(plan: Plan, path: str | Path) -> Path:
-    """Write plan.xlsx atomically; returns the path."""
-    return write_sheets(path, {
-        "Summary": [summary_sheet(plan), plan.by_year],
-        "Schedule": [plan.schedule],
-        "Builds": [plan.builds],
-        "CashFlow": [plan.cashflow],
-        "Emissions": [plan.emissions, plan.emissions_by_year],
-        "Marginals": [plan.secured_mw_marginals, plan.carbon_cap_marginals],
-        "Sites": [sites_sheet(plan)],
-        "Assumptions": [assumptions_sheet(plan)],
-    })
-
-
 def write_sheets(path: str | Path, sheets: dict, images: dict | None = None) -> Path:
     """Write a workbook atomically: each sheet holds its tables side by side, one blank column apart;
     `images` maps a sheet name to a PNG inserted below its tables."""
@@ -103,6 +80,36 @@ def write_sheets(path: str | Path, sheets: dict, images: dict | None = None) -> 
                     rows = max((len(f) for f in frames), default=0)
                     writer.sheets[name].insert_image(rows + 3, 0, str(images[name]))
     return Path(path)
+
+
+def plan_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """Every table of a plan by file stem (the CSV/Parquet export)."""
+    return {"kpis": pd.DataFrame({"kpi": list(plan.kpis), "value": [str(v) for v in plan.kpis.values()]}),
+            "schedule": plan.schedule, "builds": plan.builds, "cashflow": plan.cashflow, "by_year": plan.by_year,
+            "emissions": plan.emissions, "emissions_by_year": plan.emissions_by_year,
+            "secured_mw_marginals": plan.secured_mw_marginals, "carbon_cap_marginals": plan.carbon_cap_marginals,
+            "sites": sites_sheet(plan), "assumptions": assumptions_sheet(plan).astype({"value": str})}
+
+
+def write_tables(plan: Plan, folder: str | Path, kind: str, force: bool = False) -> Path:
+    """One file per table (`kind` csv or parquet) in `folder`, written to a temp folder then moved in."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for stem, table in plan_tables(plan).items():
+            if kind == "csv":
+                table.to_csv(temp / f"{stem}.csv", index=False)
+            else:
+                table.to_parquet(temp / f"{stem}.parquet", index=False)
+        os.chmod(temp, 0o755)
+        if folder.exists() and force:
+            shutil.rmtree(folder)
+        os.replace(temp, folder)
+    finally:
+        if temp.exists():
+            shutil.rmtree(temp)
+    return folder
 
 
 def write_json(text: str, path: str | Path) -> Path:
