@@ -49,6 +49,7 @@ class Formats:
         self.ratio = fmt(num_format="0.0000")
         self.pct = fmt(num_format="0.000%")
         self.seconds = fmt(num_format="0.00")
+        self.vertical = fmt(bold=True, rotation=90, bg_color=NEUTRAL, border=1, align="center")
         self.bold_usd = fmt(bold=True, num_format='$#,##0.0,,"M"', top=1)
         self.bold = fmt(bold=True)
         self.title = fmt(bold=True, font_size=13)
@@ -207,9 +208,10 @@ def timeline(writer, plan: Plan, f: Formats) -> None:
     for j, name in enumerate(heads):
         ws.write(0, j, name, f.header[AI])
     for k in range(start, end + 1):
-        ws.write(0, len(heads) + k - start, label(k), f.header[NEUTRAL])
+        ws.write(0, len(heads) + k - start, label(k), f.vertical)
+    ws.set_row(0, 48)
     ws.set_column(0, 0, 22)
-    ws.set_column(1, 3, 12)
+    ws.set_column(1, 3, 17)
     ws.set_column(4, 4, 7, f.mw)
     ws.set_column(len(heads), len(heads) + end - start, 4.2)
     ws.freeze_panes(1, 1)
@@ -221,10 +223,10 @@ def timeline(writer, plan: Plan, f: Formats) -> None:
             state = "building" if k < on else "online" if k < billed else "leased"
             ws.write_blank(i, len(heads) + k - start, None, f.bands[state])
     row = len(builds) + 2
-    for j, state in enumerate(("building", "online", "leased")):
-        ws.write_blank(row, 1 + 2 * j, None, f.bands[state])
-        ws.write(row, 2 + 2 * j, {"building": "under construction", "online": "online, first (50%) billing "
-                                  "quarter", "leased": "fully billed"}[state])
+    for j, (state, text) in enumerate((("building", "under construction"),
+                                       ("online", "online: first quarter, 50% billed"), ("leased", "fully billed"))):
+        ws.write_blank(row + j, 0, None, f.bands[state])
+        ws.write(row + j, 1, text)
 
 
 def cashflow(writer, plan: Plan, f: Formats) -> None:
