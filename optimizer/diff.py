@@ -31,8 +31,14 @@ def read_sheet(path: Path, sheet: str, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def cash_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The quarter rows of a CashFlow sheet (not the NPV block below them)."""
+    return frame[frame["period"].isin(["horizon", "post-horizon"])]
+
+
 def diff_plans(a: Path, b: Path) -> PlanDiff:
-    cash_a, cash_b = (read_sheet(p, "CashFlow", ["scenario", "discounted_cash_flow_usd"]) for p in (a, b))
+    cash_a, cash_b = (cash_rows(read_sheet(p, "CashFlow", ["scenario", "period", "discounted_cash_flow_usd"]))
+                      for p in (a, b))
     npv = pd.DataFrame({"npv_a_usd": cash_a.groupby("scenario")["discounted_cash_flow_usd"].sum(),
                         "npv_b_usd": cash_b.groupby("scenario")["discounted_cash_flow_usd"].sum()})
     npv["change_usd"] = npv["npv_b_usd"] - npv["npv_a_usd"]

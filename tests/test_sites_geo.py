@@ -301,3 +301,22 @@ def test_sites_map_writes_a_png_with_and_without_a_plan(solved, tmp_path):
     wrong_year = runner.invoke(app, ["sites", "map", str(REFERENCE_PORTFOLIO), "--out", str(tmp_path / "y.png"),
                                      "--plan", str(folder / "plan.xlsx"), "--year", "2050"])
     assert wrong_year.exit_code == 2 and "year 2050 is not in the plan" in wrong_year.output
+
+
+def test_a_contracted_hall_without_firm_power_is_explained():
+    """A hall contracted by 2027Q1 at a site whose firm power arrives in 2027Q3: infeasible, and the
+    explanation names the firm-power family and the 14 grid MW missing in 2027Q1 and 2027Q2."""
+    from optimizer.build import build_model
+    from optimizer.data import build_model_data
+    from optimizer.infeasibility import explain_infeasible
+    from optimizer.solve import SolveOptions, solve_model
+    site = {"name": "Alpha", "ai_eligible": "true", "hall_it_mw": 10, "max_halls": 1, "secured_mw": 100,
+            "power_class": "interruptible", "power_steps": "2027Q3:+20:firm", "committed_halls": 1,
+            "committed_start_quarter": "2027Q1"}
+    data = build_model_data(make_sites(site), make_scenario(horizon_start="2027Q1", horizon_end="2028Q4",
+                                                            terminal_quarters=4))
+    model = build_model(data)
+    assert solve_model(model, SolveOptions(threads=1)).status == "infeasible"
+    message = explain_infeasible(model, data)
+    assert "power: firm grid MW for AI halls (Alpha 2027Q1)" in message
+    assert "Alpha: 14.0 MW more firm power in 2027Q1" in message
