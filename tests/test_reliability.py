@@ -81,7 +81,7 @@ def test_same_inputs_give_the_same_plan():
     assert first.builds.equals(second.builds)
 
 
-def big_portfolio(path: Path, copies: int = 12) -> Path:
+def big_portfolio(path: Path, copies: int = 40) -> Path:
     """The reference portfolio repeated with renamed sites: slow enough to interrupt mid-solve."""
     lines = REFERENCE_PORTFOLIO.read_text().splitlines()
     rows = [lines[0]] + [f"{line.split(',', 1)[0]} {k},{line.split(',', 1)[1]}" for k in range(copies)
@@ -99,7 +99,7 @@ def test_a_solve_killed_mid_way_leaves_no_workbook(tmp_path, sig):
                                 "--set", "market_absorption_it_mw_per_quarter.GA=1200",
                                 "--set", "market_absorption_it_mw_per_quarter.TX=1200"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4.0)
+    time.sleep(8.0)  # 520 sites at gap 0: data and build take seconds, the solve minutes
     assert process.poll() is None, "the solve finished before it could be interrupted"
     os.kill(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
