@@ -5,7 +5,9 @@ Exit codes: 0 plan written; 2 bad input (one sentence naming file, row and field
 """
 
 import json
+import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -86,9 +88,11 @@ def solve(
                 raise InputError(f"--out {path}: the file exists; pass --force to overwrite it.")
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     options = SolveOptions(gap=gap, time_limit=time_limit, threads=threads)
     try:
-        model, info = build_and_solve(data, options)
+        model, info = interruptible(build_and_solve, data, options)
         if info.status == "infeasible":
             fail(explain_infeasible(model, data), EXIT_INFEASIBLE)
         if not info.has_solution:
@@ -119,6 +123,30 @@ def solve(
         sys.stdout.write(kpi_json(plan) + "\n")
         return
     print_summary(plan, out_path)
+
+
+def interruptible(function, *args):
+    """Run `function` in a worker thread so that Ctrl-C reaches this (main) thread while HiGHS's C++ loop
+    runs; on Ctrl-C the process ends at once with exit 130 (nothing has been written yet)."""
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as problem:  # noqa: BLE001 - re-raised in the main thread
+            outcome["error"] = problem
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+    except KeyboardInterrupt:
+        os.write(2, b"Interrupted: nothing was written.\n")
+        os._exit(EXIT_INTERRUPTED)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def print_summary(plan, out_path: Path) -> None:
