@@ -98,7 +98,9 @@ def test_a_solve_killed_mid_way_leaves_no_workbook(tmp_path, sig):
                                 "--set", "max_ai_start_it_mw_per_quarter=600",
                                 "--set", "market_absorption_it_mw_per_quarter.GA=1200",
                                 "--set", "market_absorption_it_mw_per_quarter.TX=1200"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               # a shell running CI in the background may hand SIGINT down as ignored
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(12.0)  # 520 sites at gap 0: data and build take seconds, the solve (in HiGHS's C++) minutes
     assert process.poll() is None, "the solve finished before it could be interrupted"
     os.kill(process.pid, sig)
