@@ -296,7 +296,9 @@ def sites_map(path: SiteFile,
         try:
             used, year = plan_mw_by_site(plan, year)
         except (OSError, ValueError, KeyError) as problem:
-            fail(f"--plan {plan}: cannot read its Schedule sheet ({problem}).", EXIT_BAD_INPUT)
+            reason = str(problem)
+            fail(f"--plan {plan}: {reason}." if "not in the plan" in reason else
+                 f"--plan {plan}: cannot read its Schedule sheet ({reason}).", EXIT_BAD_INPUT)
         missing = sorted(set(table.index) - set(used.index))
         if missing:
             fail(f"--plan {plan}: sites {', '.join(missing)} of {path} are not in the plan; allowed: the plan "

@@ -30,6 +30,7 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
     if suffix not in FORMATS:
         raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: {', '.join(sorted(FORMATS))}.")
     table = file_table(sites)
+    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
     os.close(handle)
     try:

@@ -37,16 +37,25 @@ def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
         raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: "
                          f"{', '.join(sorted(FORMATS))}.")
     try:
-        if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True), 2, "row"
+        if suffix == ".csv":  # blank lines kept (and skipped in validation) so that row numbers match lines
+            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
+            return raw.fillna(""), 2, "row"
         if suffix == ".xlsx":
             return _as_text(pd.read_excel(path, sheet_name=_sheet(path), dtype=object)), 2, "row"
         return _read_gis(path), 1, "feature"
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one sentence
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot be read as {FORMATS[suffix]} ({reason}).") from None
+        raise InputError(f"{path}: cannot be read as {FORMATS[suffix]} ({_reason(exc, path)}).") from None
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """A reader's error as a short clause: first line and sentence, without the path or driver hints."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.split(";")[0].replace(f"'{path}' ", "").replace(f"{path} ", "").replace(str(path), "the file")
+    if "not recognized as being in a supported file format" in text:
+        return "not a valid file of this format"
+    return text.rstrip(". ")
 
 
 def _sheet(path: Path) -> str | int:
@@ -72,17 +81,16 @@ def _read_gis(path: Path) -> pd.DataFrame:
     for column in ("lat", "lon"):
         if column not in table:
             table[column] = ""
-    problems = []
-    for i, shape in enumerate(geometry, start=1):
+    problems = {}
+    for i, shape in enumerate(geometry):
         if shape is None or shape.is_empty:
             continue  # lat/lon columns give the point
         if shape.geom_type != "Point":
-            problems.append(f"{path}: feature {i}, field geometry: a {shape.geom_type}; allowed: a Point "
-                            f"(or no geometry and lat/lon columns).")
-            continue
-        table.loc[table.index[i - 1], ["lat", "lon"]] = [repr(shape.y), repr(shape.x)]
-    if problems:
-        raise InputError(problems)
+            problems[i] = [f"field geometry: a {shape.geom_type}; allowed: a Point (or no geometry and lat/lon "
+                           "columns)."]
+            shape = shape.representative_point()  # keeps the other checks of the feature meaningful
+        table.loc[table.index[i], ["lat", "lon"]] = [repr(shape.y), repr(shape.x)]
+    table.attrs["row_problems"] = problems  # reported with the feature's other problems, in order
     return table
 
 
@@ -92,19 +100,27 @@ def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | No
     state, subregion and CO2 rate from the coordinates; raise one InputError listing all problems."""
     raw = raw.set_axis([str(c).strip() for c in raw.columns], axis=1)
     _check_columns(raw, source)
-    records, wheres, problems = [], [], []
-    for position, row in enumerate(raw.to_dict("records"), start=first_row):
+    read_problems = raw.attrs.get("row_problems", {})
+    records, wheres, by_row = [], [], []
+    for i, row in enumerate(raw.to_dict("records")):
+        if all(str(v).strip() == "" for v in row.values()):
+            continue  # a blank line or sheet row
+        position = first_row + i
         site = str(row.get("name", "")).strip() or f"{row_word} {position}"
         where = f"{source}: {row_word} {position} ({site})"
         record, cell_problems = _parse_row(row, where)
-        problems += cell_problems
+        found = [f"{where}, {reason}" for reason in read_problems.get(i, [])] + cell_problems
         if not cell_problems:
-            problems += _row_rules(record, where, horizon)
+            found += _row_rules(record, where, horizon)
         records.append(record)
         wheres.append(where)
-    problems += _duplicates(records, source)
+        by_row.append(found)
+    if not records:
+        raise InputError(f"{source}: the site file has no sites.")
     table = pd.DataFrame.from_records(records)
-    problems += _locate(table, wheres)
+    for i, message in _locate(table, wheres):
+        by_row[i].append(message)
+    problems = [message for found in by_row for message in found] + _duplicates(records, source)
     if problems:
         raise InputError(problems)
     table["market"] = table["market"].where(table["market"] != "", table["state"])
@@ -188,8 +204,8 @@ def _duplicates(records: list[dict], source: str) -> list[str]:
             for name in sorted(set(names[names.duplicated()].dropna()))]
 
 
-def _locate(table: pd.DataFrame, wheres: list[str]) -> list[str]:
-    """Fill state, egrid_subregion and grid_tco2_per_mwh from the coordinates (in place); problems."""
+def _locate(table: pd.DataFrame, wheres: list[str]) -> list[tuple[int, str]]:
+    """Fill state, egrid_subregion and grid_tco2_per_mwh from the coordinates (in place); (row, problem)."""
     for column in ("state", "egrid_subregion", "grid_tco2_per_mwh"):
         table[column] = table[column].astype(object)
     ok = table["lat"].notna() & table["lon"].notna()
@@ -200,20 +216,20 @@ def _locate(table: pd.DataFrame, wheres: list[str]) -> list[str]:
         where, row, spot = wheres[i], table.loc[i], found.loc[i]
         point = f"({row['lat']:g}, {row['lon']:g})"
         if pd.isna(spot["state"]):
-            problems.append(f"{where}, field lat/lon: {point} is more than {geo.NEAREST_LIMIT_KM:g} km from every "
-                            f"US state; allowed: a point in the 50 states, DC or PR.")
+            problems.append((i, f"{where}, field lat/lon: {point} is more than {geo.NEAREST_LIMIT_KM:g} km from every "
+                            f"US state; allowed: a point in the 50 states, DC or PR."))
             continue
-        problems += _state_rule(table, i, where, spot, point, states)
+        problems += [(i, message) for message in _state_rule(table, i, where, spot, point, states)]
         subregion = row["egrid_subregion"]
         if subregion == "":
             if pd.isna(spot["egrid_subregion"]):
-                problems.append(f"{where}, field egrid_subregion: {point} is more than {geo.NEAREST_LIMIT_KM:g} km "
-                                f"from every eGRID subregion; allowed: the site's subregion code in the file.")
+                problems.append((i, f"{where}, field egrid_subregion: {point} is more than {geo.NEAREST_LIMIT_KM:g} km "
+                                f"from every eGRID subregion; allowed: the site's subregion code in the file."))
                 continue
             subregion = table.at[i, "egrid_subregion"] = spot["egrid_subregion"]
         elif subregion not in rates:
-            problems.append(f"{where}, field egrid_subregion: '{subregion}' is not an eGRID2023 subregion; "
-                            f"allowed: one of {', '.join(sorted(rates))}.")
+            problems.append((i, f"{where}, field egrid_subregion: '{subregion}' is not an eGRID2023 subregion; "
+                            f"allowed: one of {', '.join(sorted(rates))}."))
             continue
         if table.at[i, "grid_tco2_per_mwh"] == "":
             table.at[i, "grid_tco2_per_mwh"] = rates[subregion]
@@ -222,7 +238,7 @@ def _locate(table: pd.DataFrame, wheres: list[str]) -> list[str]:
 
 
 def _state_rule(table: pd.DataFrame, i, where: str, spot, point: str, states: set) -> list[str]:
-    stated = table.at[i, "state"]
+    stated = table.at[i, "state"] = str(table.at[i, "state"]).upper()  # 'ga' is GA
     if stated == "":
         table.at[i, "state"] = spot["state"]
         return []

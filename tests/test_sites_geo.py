@@ -157,7 +157,7 @@ def test_polygon_geometry(tmp_path):
     frame.loc[2, "geometry"] = Polygon([(-84, 33), (-84, 34), (-83, 34)])
     frame.to_file(tmp_path / "shapes.geojson", driver="GeoJSON")
     assert problems(tmp_path / "shapes.geojson") == [
-        f"{tmp_path / 'shapes.geojson'}: feature 3, field geometry: a Polygon; allowed: a Point (or no geometry "
+        f"{tmp_path / 'shapes.geojson'}: feature 3 (Norcross), field geometry: a Polygon; allowed: a Point (or no geometry "
         "and lat/lon columns)."]
 
 
@@ -320,3 +320,7 @@ def test_a_contracted_hall_without_firm_power_is_explained():
     message = explain_infeasible(model, data)
     assert "power: firm grid MW for AI halls (Alpha 2027Q1)" in message
     assert "Alpha: 14.0 MW more firm power in 2027Q1" in message
+
+
+def test_a_lowercase_state_is_read_as_its_code(tmp_path):
+    assert load_sites(csv(tmp_path, "Alpha,ga,33.6,-84.4,50,2024Q1,56")).at["Alpha", "state"] == "GA"
