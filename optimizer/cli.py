@@ -136,14 +136,17 @@ def interruptible(function, *args):
         except BaseException as problem:  # noqa: BLE001 - re-raised in the main thread
             outcome["error"] = problem
 
+    terminal = os.dup(2)  # the solver redirects fd 2 while HiGHS runs (pyomo's capture_fd); keep the real one
     worker = threading.Thread(target=work, daemon=True)
     worker.start()
     try:
         while worker.is_alive():
             worker.join(0.2)
     except KeyboardInterrupt:
-        os.write(2, b"Interrupted: nothing was written.\n")
+        os.write(terminal, b"Interrupted: nothing was written.\n")
         os._exit(EXIT_INTERRUPTED)
+    finally:
+        os.close(terminal)
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

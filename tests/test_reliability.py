@@ -90,6 +90,17 @@ def big_portfolio(path: Path, copies: int = 40) -> Path:
     return path
 
 
+def wait_until_highs_runs(process: subprocess.Popen, timeout_s: float = 180.0) -> None:
+    """Return once the child is inside HiGHS: pyomo points the child's fd 2 away from our pipe while it solves."""
+    ours = os.readlink(f"/proc/{process.pid}/fd/2")
+    deadline = time.monotonic() + timeout_s
+    while process.poll() is None and time.monotonic() < deadline:
+        if os.readlink(f"/proc/{process.pid}/fd/2") != ours:
+            return
+        time.sleep(0.05)
+    pytest.fail("the solve never reached HiGHS")
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_a_solve_killed_mid_way_leaves_no_workbook(tmp_path, sig):
     sites = big_portfolio(tmp_path / "big.csv")
@@ -101,7 +112,8 @@ def test_a_solve_killed_mid_way_leaves_no_workbook(tmp_path, sig):
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                # a shell running CI in the background may hand SIGINT down as ignored
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    time.sleep(12.0)  # 520 sites at gap 0: data and build take seconds, the solve (in HiGHS's C++) minutes
+    wait_until_highs_runs(process)  # 520 sites at gap 0: data and build take seconds, the solve minutes
+    time.sleep(2.0)
     assert process.poll() is None, "the solve finished before it could be interrupted"
     os.kill(process.pid, sig)
     _, stderr = process.communicate(timeout=60)
