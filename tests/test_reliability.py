@@ -26,10 +26,16 @@ def invoke(*args: str):
 
 
 def test_time_limit_returns_the_best_plan_flagged_with_gap_and_bound(tmp_path):
-    result = invoke("solve", "--out", str(tmp_path / "p.xlsx"), "--time-limit", "1.5", "--gap", "0", "--json")
-    assert result.exit_code == 0, result.stderr
+    # the reference at gap 0 takes ~6 s on a CI core; try limits until one stops after a plan, before optimality
+    for limit_s in ("1.5", "0.75", "3", "0.4"):
+        result = invoke("solve", "--out", str(tmp_path / "p.xlsx"), "--time-limit", limit_s, "--gap", "0", "--json")
+        if result.exit_code == 0 and json.loads(result.stdout)["status"] == "time_limit":
+            break
+        assert result.exit_code in (0, 4), result.stderr  # optimal already, or no plan yet: another limit
+        (tmp_path / "p.xlsx").unlink(missing_ok=True)
+    else:
+        pytest.fail("no time limit stopped the reference solve between its first plan and optimality")
     k = json.loads(result.stdout)
-    assert k["status"] == "time_limit"
     assert k["mip_gap"] > 0 and k["bound_usd"] > k["npv_usd"]
     assert "not proven optimal" in result.stderr
     assert (tmp_path / "p.xlsx").exists()
