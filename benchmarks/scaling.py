@@ -56,7 +56,7 @@ def synthetic_sites(n: int, scenario: Scenario, rng: np.random.Generator) -> pd.
             "name": f"{ref['name']} #{i + 1:03d}", "state": ref["state"],
             "lat": f"{float(ref['lat']) + rng.uniform(-0.3, 0.3):.3f}",
             "lon": f"{float(ref['lon']) + rng.uniform(-0.3, 0.3):.3f}",
-            "secured_mw": secured, "energised_quarter": energised, "egrid_subregion": ref["egrid_subregion"],
+            "secured_mw": secured, "energised_quarter": energised, "power_class": "firm", "egrid_subregion": ref["egrid_subregion"],
             "ai_eligible": "false", "mining_allowed": "true", "build_type": "retrofit", "hall_it_mw": 0,
             "max_halls": 0, "site_opening_cost_usd": 0,
             "power_usd_per_mwh_2026": round(float(ref["power_usd_per_mwh_2026"]) * rng.uniform(0.9, 1.1), 2),
@@ -77,7 +77,7 @@ def synthetic_sites(n: int, scenario: Scenario, rng: np.random.Generator) -> pd.
                 "market": str(rng.choice(markets)),
             })
         rows.append(row)
-    raw = pd.DataFrame([{f.name: str(row[f.name]) for f in SITE_FIELDS} for row in rows])
+    raw = pd.DataFrame([{f.name: str(row.get(f.name, "")) for f in SITE_FIELDS} for row in rows])  # "" = default
     return validate_sites(raw, source=f"synthetic({n})")
 
 
