@@ -1,7 +1,16 @@
 """Shared helpers: tiny site tables and scenarios for hand-computed cases, and a solve shortcut."""
 
+import os
+
 import pandas as pd
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so that CI cannot fail on a draw no one can repeat;
+# HYPOTHESIS_PROFILE=explore draws fresh ones (add what they find as @example).
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 from models.scenario import load_scenario
 from optimizer.data import build_model_data

@@ -9,7 +9,7 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from models.scenario import SCENARIO_FIELDS, load_scenario
@@ -113,6 +113,9 @@ def test_every_invalid_site_table_is_one_clean_input_error(rows, field, data):
 @settings(max_examples=80, deadline=None)
 @given(st.sampled_from(sorted(SCENARIO_FIELDS)), st.one_of(
     st.text(max_size=8), st.floats(allow_nan=True), st.integers(-10**12, 10**12), st.just("2027Q5")))
+@example("grid_tco2_decline_per_yr", "0\n0")  # found in CI: a value's line break once split the sentence
+@example("first_halving_quarter", "0\r")
+@example("ai_billing_utilisation", "0\t\x00")
 def test_any_set_value_is_accepted_or_one_clean_input_error(key, value):
     try:
         load_scenario("base", (f"{key}={value}",))
