@@ -188,17 +188,7 @@ def resolve_scenario(path: str | Path = BASE_SCENARIO, overrides: list[str] | tu
     """(Scenario, key -> the file or `--set` each value came from)."""
     path = scenario_path(path)
     raw, sources = _read_chain(path, [])
-    source = str(path)
-    missing = [name for name in SCENARIO_FIELDS if name not in raw]
-    if missing:
-        raise InputError(f"{source}: missing scenario key '{missing[0]}'"
-                         + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
-    values = {name: _coerce(name, raw[name], sources[name]) for name in SCENARIO_FIELDS}
-    for text in overrides:
-        key, value = _parse_override(text)
-        _apply_override(values, key, value)
-        sources[key.partition(".")[0]] = f"--set {key}={value}"
-    return _validate(Scenario(**values), source), sources
+    return _complete(raw, str(path), overrides, sources), sources
 
 
 def scenario_from_rows(rows, source: str, overrides: tuple[str, ...] = ()) -> Scenario:
@@ -217,13 +207,22 @@ def scenario_from_rows(rows, source: str, overrides: tuple[str, ...] = ()) -> Sc
     for name, f in SCENARIO_FIELDS.items():  # a table whose every entry was deleted is empty
         if name not in raw and (f.type == "dict" or getattr(f.type, "__name__", "") == "dict"):
             raw[name] = {}
+    return _complete(raw, source, overrides)
+
+
+def _complete(raw: dict, source: str, overrides, sources: dict | None = None) -> Scenario:
+    """Every key of `raw` typed (all must be present; `sources` names the file each came from), the
+    `KEY=VALUE` overrides applied on top (each noted in `sources`), the whole validated."""
+    sources = {} if sources is None else sources
     missing = [name for name in SCENARIO_FIELDS if name not in raw]
     if missing:
         raise InputError(f"{source}: missing scenario key '{missing[0]}'"
                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "") + ".")
-    values = {name: _coerce(name, raw[name], source) for name in SCENARIO_FIELDS}
+    values = {name: _coerce(name, raw[name], sources.get(name, source)) for name in SCENARIO_FIELDS}
     for text in overrides:
-        _apply_override(values, *_parse_override(text))
+        key, value = _parse_override(text)
+        _apply_override(values, key, value)
+        sources[key.partition(".")[0]] = f"--set {key}={value}"
     return _validate(Scenario(**values), source)
 
 

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.scenario import SCENARIO_FIELDS, list_scenarios, load_scenario, resolve_scenario
+from models.scenario import list_scenarios, load_scenario, resolve_scenario
 from optimizer.data import build_model_data
 from optimizer.checks import check_plan
 from optimizer.export import json_ready, kpi_json, write_json, write_tables
@@ -49,6 +49,18 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def require_suffix(path: Optional[Path], suffix: str, flag: str, kind: str) -> None:
+    """Exit 2 unless `path` (when given) ends in `suffix`."""
+    if path is not None and path.suffix.lower() != suffix:
+        fail(f"{flag} {path}: the {kind} name must end in {suffix}.", EXIT_BAD_INPUT)
+
+
+def refuse_overwrite(path: Optional[Path], force: bool, label: str) -> None:
+    """Exit 2 when `path` exists and --force was not given."""
+    if path is not None and path.exists() and not force:
+        fail(f"{label}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+
+
 @app.command()
 def solve(
     sites: Annotated[Path, typer.Option(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).")] = REFERENCE_PORTFOLIO,
@@ -72,8 +84,7 @@ def solve(
     started = now()
     overrides = tuple(set_ or ())
     try:
-        if out_path.suffix.lower() != ".xlsx":
-            raise InputError(f"--out {out_path}: the workbook name must end in .xlsx.")
+        require_suffix(out_path, ".xlsx", "--out", "workbook")
         if from_plan is not None:
             site_table, scenario_values = read_inputs(from_plan, overrides)
             sites, sources = from_plan, {"plan": str(from_plan)}
@@ -81,11 +92,9 @@ def solve(
             scenario_values, sources = resolve_scenario(scenario, overrides)
             site_table = load_sites(sites, scenario_values.horizon)
         data = build_model_data(site_table, scenario_values)
-        if gpkg_out is not None and gpkg_out.suffix.lower() != ".gpkg":
-            raise InputError(f"--gpkg {gpkg_out}: the GeoPackage name must end in .gpkg.")
+        require_suffix(gpkg_out, ".gpkg", "--gpkg", "GeoPackage")
         for path in (out_path, json_out, manifest_out, gpkg_out, csv_dir, parquet_dir):
-            if path is not None and path.exists() and not force:
-                raise InputError(f"--out {path}: the file exists; pass --force to overwrite it.")
+            refuse_overwrite(path, force, f"--out {path}")
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
@@ -256,8 +265,8 @@ def _load_sites(path: Path, scenario: str = "base"):
 def sites_validate(path: SiteFile, scenario: HorizonOption = "base") -> None:
     """Check every row and field; list every problem (exit 2) or summarise the valid portfolio."""
     table = _load_sites(path, scenario)
-    firm = sum(peak_mw(site_steps(row.to_dict()), "firm") for _, row in table.iterrows())
-    total = sum(peak_mw(site_steps(row.to_dict())) for _, row in table.iterrows())
+    steps = [site_steps(row.to_dict()) for _, row in table.iterrows()]
+    firm, total = sum(peak_mw(s, "firm") for s in steps), sum(peak_mw(s) for s in steps)
     out.print(f"{path}: valid: {len(table)} sites, {total:,.0f} MW secured at peak ({firm:,.0f} MW firm), "
               f"{int(table['ai_eligible'].sum())} AI-eligible, eGRID subregions "
               f"{', '.join(sorted(table['egrid_subregion'].unique()))}.", highlight=False)
@@ -290,10 +299,8 @@ def sites_map(path: SiteFile,
               scenario: HorizonOption = "base") -> None:
     """A PNG map: states, eGRID subregions shaded by CO2 rate, sites sized by MW (coloured by a plan)."""
     table = _load_sites(path, scenario)
-    if out_path.suffix.lower() != ".png":
-        fail(f"--out {out_path}: the map name must end in .png.", EXIT_BAD_INPUT)
-    if out_path.exists() and not force:
-        fail(f"--out {out_path}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+    require_suffix(out_path, ".png", "--out", "map")
+    refuse_overwrite(out_path, force, f"--out {out_path}")
     used, title = None, ""
     if plan is not None:
         try:
@@ -318,8 +325,7 @@ def sites_convert(path: SiteFile,
                   force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Validate a portfolio and write it in another format (CSV, XLSX, GeoJSON, GeoPackage)."""
     table = _load_sites(path)
-    if target.exists() and not force:
-        fail(f"{target}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+    refuse_overwrite(target, force, str(target))
     try:
         write_sites(table, target)
     except InputError as problem:
@@ -421,7 +427,8 @@ def tornado(
 ) -> None:
     """One-at-a-time low/high of the key drivers: the NPV swing of each, as a sheet and a chart."""
     from optimizer.analysis import TORNADO_KEYS, tornado_overrides, tornado_png, tornado_table
-    from optimizer.export import atomic_path, write_sheets
+    from optimizer.export import write_sheets
+    from sites.atomic import atomic_path
     from optimizer.runs import Case
     names = [k.strip() for k in keys.split(",")] if keys else list(TORNADO_KEYS)
     try:

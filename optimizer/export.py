@@ -7,31 +7,15 @@ import math
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer.results import Plan
+from sites.atomic import atomic_path
 from sites.schema import SITE_FIELDS
 
 SITE_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")
-
-
-@contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temp path beside `path`; move it into place only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(handle)
-    try:
-        yield Path(temp)
-        os.chmod(temp, 0o644)  # mkstemp makes 0600 files; a plan is for reading
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def json_ready(value):

@@ -21,10 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from optimizer.export import atomic_path
 from optimizer.formulation.terms import CASH_LINES
 from optimizer.results import Plan
 from sites import geo, ledger
+from sites.atomic import atomic_path
 from sites.quarters import ordinal
 
 YEAR_COLUMNS = ("secured_mw", "firm_mw", "mining_it_mw", "mining_grid_mw", "ai_it_mw_under_construction",

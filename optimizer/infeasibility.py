@@ -10,7 +10,6 @@
    HiGHS finds no subset.
 """
 
-import math
 from collections import defaultdict
 
 import highspy

@@ -21,12 +21,17 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from optimizer.export import atomic_path, assumptions_sheet, sites_sheet
+from models.scenario import scenario_from_rows
+from optimizer.export import assumptions_sheet, sites_sheet
 from optimizer.formulation.terms import CASH_LINES
 from optimizer.gis import operating_npv_usd, site_years
 from optimizer.manifest import manifest_rows
 from optimizer.results import Plan
+from sites.atomic import atomic_path
+from sites.errors import InputError
+from sites.load import as_text, validate_sites
 from sites.quarters import label, ordinal
+from sites.schema import FIELDS_BY_NAME
 
 MINING, AI, NEUTRAL = "#F8CBAD", "#BDD7EE", "#DDEBF7"
 BUILDING, ONLINE, LEASED = "#FFD966", "#9DC3E6", "#2F75B5"
@@ -259,18 +264,18 @@ def cashflow(writer, plan: Plan, f: Formats) -> None:
     last = first + rows - 1
     top = last + 2
     scen, disc = xl_col_to_name(col["scenario"]), xl_col_to_name(col["discounted_cash_flow_usd"])
+    npv = {w: float(flows.loc[flows["scenario"] == w, "discounted_cash_flow_usd"].sum())
+           for w in plan.data.scenarios}
     terms = []
     for k, w in enumerate(plan.data.scenarios):
         r = top + k
         ws.write(r, 0, f"NPV {w}", f.bold)
         ws.write_number(r, 1, plan.data.probability[w], f.ratio)
-        npv_w = float(flows.loc[flows["scenario"] == w, "discounted_cash_flow_usd"].sum())
         ws.write_formula(r, 2, f'=SUMIF(${scen}${first + 1}:${scen}${last + 1},"{w}",${disc}${first + 1}:${disc}${last + 1})',
-                         f.bold_usd, npv_w)
+                         f.bold_usd, npv[w])
         terms.append(f"B{r + 1}*C{r + 1}")
     r = top + len(plan.data.scenarios)
-    expected = sum(plan.data.probability[w] * float(flows.loc[flows["scenario"] == w, "discounted_cash_flow_usd"].sum())
-                   for w in plan.data.scenarios)
+    expected = sum(plan.data.probability[w] * npv[w] for w in plan.data.scenarios)
     ws.write(r, 0, "NPV (expected)", f.bold)
     ws.write_formula(r, 2, "=" + "+".join(terms), f.bold_usd, expected)
     ws.write(r + 1, 0, "objective (optimizer)")
@@ -329,19 +334,13 @@ def inputs(writer, plan: Plan, f: Formats) -> None:
 def read_inputs(path: str | Path, overrides: tuple[str, ...] = ()):
     """The site table and scenario of a plan workbook's `Sites` and `Assumptions` sheets (as a planner may
     have edited them), with `--set` overrides on top: (sites, scenario)."""
-    from models.scenario import scenario_from_rows
-    from sites.errors import InputError
-    from sites.load import validate_sites
-    from sites.schema import SITE_FIELDS
-
     path = Path(path)
     try:
         sheets = pd.read_excel(path, sheet_name=["Sites", "Assumptions"], dtype=object)
     except (OSError, ValueError, KeyError) as problem:
         raise InputError(f"{path}: cannot read the Sites and Assumptions sheets of a plan workbook ({problem}).") from None
     sites = sheets["Sites"]
-    sites = sites[[c for c in sites.columns if c in {f.name for f in SITE_FIELDS}]]
-    sites = sites.dropna(how="all").map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
+    sites = as_text(sites[[c for c in sites.columns if c in FIELDS_BY_NAME]].dropna(how="all"))
     table = validate_sites(sites, source=f"{path} (Sites sheet)")
     rows = sheets["Assumptions"]
     first = rows[rows["scenario"] == rows["scenario"].iloc[0]] if len(rows) else rows

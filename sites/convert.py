@@ -4,14 +4,12 @@ Only the `SITE_FIELDS` columns are written, so that the file reads back to the s
 carry each site as a Point (EPSG:4326) in place of the lat/lon columns.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from sites.errors import InputError
-from sites.load import FORMATS
+from sites.atomic import atomic_path
+from sites.load import site_format
 from sites.schema import SITE_FIELDS
 
 
@@ -26,26 +24,16 @@ def write_sites(sites: pd.DataFrame, path: str | Path) -> Path:
 
     from sites.geo import points
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: {', '.join(sorted(FORMATS))}.")
+    kind = site_format(path)
     table = file_table(sites)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        if suffix == ".csv":
+    with atomic_path(path) as temp:
+        if kind == "CSV":
             table.to_csv(temp, index=False)
-        elif suffix == ".xlsx":
+        elif kind == "Excel workbook":
             table.to_excel(temp, sheet_name="Sites", index=False)
         else:
-            os.remove(temp)
+            temp.unlink()  # pyogrio creates the file itself
             frame = gpd.GeoDataFrame(table.drop(columns=["lat", "lon"]),
                                      geometry=points(table["lat"], table["lon"]).values, crs=4326)
-            frame.to_file(temp, driver="GPKG" if suffix == ".gpkg" else "GeoJSON", layer="sites")
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+            frame.to_file(temp, driver="GPKG" if kind == "GeoPackage" else "GeoJSON", layer="sites")
     return path

@@ -33,20 +33,26 @@ def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InputError(f"{path}: the site file does not exist.")
-    if suffix not in FORMATS:
-        raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: "
-                         f"{', '.join(sorted(FORMATS))}.")
+    site_format(path)
     try:
         if suffix == ".csv":  # blank lines kept (and skipped in validation) so that row numbers match lines
             raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
             return raw.fillna(""), 2, "row"
         if suffix == ".xlsx":
-            return _as_text(pd.read_excel(path, sheet_name=_sheet(path), dtype=object)), 2, "row"
+            return as_text(pd.read_excel(path, sheet_name=_sheet(path), dtype=object)), 2, "row"
         return _read_gis(path), 1, "feature"
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one sentence
         raise InputError(f"{path}: cannot be read as {FORMATS[suffix]} ({_reason(exc, path)}).") from None
+
+
+def site_format(path: Path) -> str:
+    """The format a site file's suffix names; InputError for a suffix no reader takes."""
+    if path.suffix.lower() not in FORMATS:
+        raise InputError(f"{path}: unsupported site file type '{path.suffix}'; allowed: "
+                         f"{', '.join(sorted(FORMATS))}.")
+    return FORMATS[path.suffix.lower()]
 
 
 def _reason(exc: Exception, path: Path) -> str:
@@ -65,7 +71,7 @@ def _sheet(path: Path) -> str | int:
     return "Sites" if "Sites" in names else 0
 
 
-def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell as text; empty and NaN cells become ''; 50.0 stays '50.0' (numbers parse later)."""
     return frame.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else str(v))
 
@@ -77,7 +83,7 @@ def _read_gis(path: Path) -> pd.DataFrame:
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     geometry = frame.geometry
-    table = _as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    table = as_text(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     for column in ("lat", "lon"):
         if column not in table:
             table[column] = ""
@@ -173,15 +179,15 @@ def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> lis
         problems.append(f"{where}, field power_steps: {power_class} power falls to {mw:g} MW in {quarter}; "
                         f"allowed: steps that never take a class below 0 MW.")
     if record["ai_eligible"]:
+        peak, firm = ledger.peak_mw(steps), ledger.peak_mw(steps, "firm")
         if not record["hall_it_mw"]:
             problems.append(f"{where}, field hall_it_mw: an AI-eligible site needs a hall size above 0 MW.")
-        elif record["hall_it_mw"] > ledger.peak_mw(steps):
+        elif record["hall_it_mw"] > peak:
             problems.append(f"{where}, field hall_it_mw: a hall of {record['hall_it_mw']:g} IT MW is larger than "
-                            f"the site's {ledger.peak_mw(steps):g} MW of secured power; allowed: at most "
-                            f"{ledger.peak_mw(steps):g}.")
-        elif record["hall_it_mw"] > ledger.peak_mw(steps, "firm"):
+                            f"the site's {peak:g} MW of secured power; allowed: at most {peak:g}.")
+        elif record["hall_it_mw"] > firm:
             problems.append(f"{where}, field power_class: AI halls need firm power but the site has "
-                            f"{ledger.peak_mw(steps, 'firm'):g} MW firm, less than one hall of "
+                            f"{firm:g} MW firm, less than one hall of "
                             f"{record['hall_it_mw']:g} IT MW; allowed: firm steps of at least one hall.")
         if not record["max_halls"]:
             problems.append(f"{where}, field max_halls: an AI-eligible site needs at least 1 hall.")

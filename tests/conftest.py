@@ -1,22 +1,26 @@
 """Shared helpers: tiny site tables and scenarios for hand-computed cases, and a solve shortcut."""
 
+import json
 import os
 
 import pandas as pd
 import pytest
 from hypothesis import settings
+from typer.testing import CliRunner
+
+from models.scenario import load_scenario
+from optimizer.cli import app
+from optimizer.data import build_model_data
+from optimizer.results import extract_plan
+from optimizer.solve import SolveOptions, build_and_solve
+from sites.errors import InputError
+from sites.load import REFERENCE_PORTFOLIO, load_sites, validate_sites
 
 # Property tests draw the same examples on every run, so that CI cannot fail on a draw no one can repeat;
 # HYPOTHESIS_PROFILE=explore draws fresh ones (add what they find as @example).
 settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
-
-from models.scenario import load_scenario
-from optimizer.data import build_model_data
-from optimizer.results import extract_plan
-from optimizer.solve import SolveOptions, build_and_solve
-from sites.load import validate_sites
 
 SITE_DEFAULTS = {
     "name": "Alpha", "state": "GA", "lat": 33.0, "lon": -84.0, "secured_mw": 100, "energised_quarter": "2020Q1",
@@ -47,13 +51,61 @@ def make_scenario(**values):
 
 def solve_plan(sites: pd.DataFrame, scenario, gap: float = 1e-9):
     """Build, solve and extract a plan (tight gap so tiny optima are exact)."""
-    data = build_model_data(sites, scenario)
+    return solve_data(build_model_data(sites, scenario), gap)
+
+
+def solve_data(data, gap: float = 1e-9):
+    """(plan, model) for model data already built."""
     model, info = build_and_solve(data, SolveOptions(gap=gap, threads=1))
     return extract_plan(model, data, info), model
+
+
+# Tiny hand-computed cases: 2027Q1-2028Q4 (T = 8), 4 terminal quarters, a lease that pays back within it.
+SHORT = dict(horizon_start="2027Q1", horizon_end="2028Q4", terminal_quarters=4, lease_usd_per_kw_month=1500.0)
+
+
+def solve_case(sites: pd.DataFrame, **values):
+    """make_scenario(**SHORT, **values) solved exactly: (plan, ModelData) for the hand formulas."""
+    data = build_model_data(sites, make_scenario(**{**SHORT, **values}))
+    return solve_data(data)[0], data
+
+
+def site_column(plan, site: str, column: str) -> list:
+    """One site's schedule column, quarter by quarter."""
+    s = plan.schedule
+    return list(s[s["site"] == site][column])
+
+
+# Site files: a CSV written from text rows, and the problems loading it reports.
+HORIZON = ("2027Q1", "2036Q4")
+SITE_COLUMNS = "name,state,lat,lon,secured_mw,energised_quarter,power_usd_per_mwh_2026"
+
+
+def write_csv(tmp_path, *rows: str, columns: str = SITE_COLUMNS, name: str = "sites.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([columns, *rows]) + "\n")
+    return path
+
+
+def problems_of(path, horizon=HORIZON) -> list[str]:
+    with pytest.raises(InputError) as caught:
+        load_sites(path, horizon)
+    return caught.value.problems
 
 
 @pytest.fixture(scope="session")
 def reference_plan():
     """The bundled reference portfolio solved with the base scenario."""
-    from sites.load import load_sites
     return solve_plan(load_sites(), load_scenario(), gap=1e-3)[0]
+
+
+@pytest.fixture(scope="session")
+def solved(tmp_path_factory):
+    """One CLI solve of the reference portfolio read from its GeoPackage: (folder with plan.xlsx and
+    plan.gpkg, KPIs)."""
+    folder = tmp_path_factory.mktemp("solved")
+    result = CliRunner().invoke(app, ["solve", "--sites", str(REFERENCE_PORTFOLIO.with_suffix(".gpkg")), "--out",
+                                      str(folder / "plan.xlsx"), "--gpkg", str(folder / "plan.gpkg"),
+                                      "--threads", "1", "--json"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return folder, json.loads(result.stdout)

@@ -1,6 +1,5 @@
 """Bad input: one sentence naming the file and field, exit code 2, no traceback, nothing written."""
 
-import shutil
 from pathlib import Path
 
 import pytest

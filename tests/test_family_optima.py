@@ -9,24 +9,11 @@ from ModelData, whose economics are checked on their own in tests/test_economics
 
 import pytest
 
-from optimizer.data import build_model_data
-from tests.conftest import make_scenario, make_sites, solve_plan
+from tests.conftest import make_scenario, make_sites, site_column, solve_case
 
-SHORT = dict(horizon_start="2027Q1", horizon_end="2028Q4", terminal_quarters=4, lease_usd_per_kw_month=1500.0)
 AI = {"name": "Alpha", "ai_eligible": "true", "mining_allowed": "false", "hall_it_mw": 10, "max_halls": 1,
       "secured_mw": 14}
 B, L, T, TQ = 10.0, 4, 8, 4
-
-
-def solve(sites, **values):
-    scenario = make_scenario(**{**SHORT, **values})
-    plan, model = solve_plan(sites, scenario)
-    return plan, build_model_data(sites, scenario)
-
-
-def at(plan, site, column):
-    s = plan.schedule
-    return list(s[s["site"] == site][column])
 
 
 def hall_npv(d, start: int, leased: list[float]) -> float:
@@ -45,12 +32,12 @@ def hall_npv(d, start: int, leased: list[float]) -> float:
 def test_hall_lead_time_ramp_and_terminal_value():
     """H1/H4/L1/L2/X1/X4/X5/N1: a hall started in 2027Q1 is online in 2028Q1 (t = 4), bills 50% there and
     100% from t = 5; capex is paid evenly over t = 0..3; the NPV is the hand formula."""
-    plan, d = solve(make_sites(AI))
+    plan, d = solve_case(make_sites(AI))
     assert list(plan.builds["start_quarter"]) == ["2027Q1"]
     assert list(plan.builds["online_quarter"]) == ["2028Q1"]
     leased = [0, 0, 0, 0, 5, 10, 10, 10]
-    assert at(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
-    assert at(plan, "Alpha", "ai_it_mw_online") == pytest.approx([0] * 4 + [10] * 4)
+    assert site_column(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
+    assert site_column(plan, "Alpha", "ai_it_mw_online") == pytest.approx([0] * 4 + [10] * 4)
     capex = list(plan.cashflow["ai_capex_usd"])
     assert capex[:4] == pytest.approx([d.base.ai_capex_retrofit_usd_per_it_mw * B / L] * 4)
     assert sum(capex[4:]) == pytest.approx(0.0, abs=1e-6)
@@ -61,19 +48,19 @@ def test_hall_lead_time_ramp_and_terminal_value():
 
 def test_market_absorption_paces_leases():
     """X2/X3: the market absorbs 3 IT MW a quarter, so leases climb 3, 6, 9, 10 from t = 4 and never fall."""
-    plan, d = solve(make_sites(AI), market_absorption_it_mw_per_quarter={"GA": 3.0})
+    plan, d = solve_case(make_sites(AI), market_absorption_it_mw_per_quarter={"GA": 3.0})
     leased = [0, 0, 0, 0, 3, 6, 9, 10]
-    assert at(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
+    assert site_column(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
     assert plan.kpis["npv_usd"] == pytest.approx(hall_npv(d, 0, leased), rel=1e-9)
 
 
 def test_earliest_revenue_quarter_delays_the_start():
     """E1: no lease before 2028Q3 (t = 6). A start at t = 1 bills 10 MW from t = 6 as a start at t = 0
     would, with capex one quarter later: the optimum starts in 2027Q2 and leases nothing before t = 6."""
-    plan, d = solve(make_sites(AI), earliest_ai_revenue_quarter="2028Q3")
+    plan, d = solve_case(make_sites(AI), earliest_ai_revenue_quarter="2028Q3")
     leased = [0] * 6 + [10, 10]
     assert list(plan.builds["start_quarter"]) == ["2027Q2"]
-    assert at(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
+    assert site_column(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
     assert plan.kpis["npv_usd"] == pytest.approx(hall_npv(d, 1, leased), rel=1e-9)
     assert plan.kpis["npv_usd"] > hall_npv(d, 0, leased)
 
@@ -81,7 +68,7 @@ def test_earliest_revenue_quarter_delays_the_start():
 def test_build_rate_staggers_two_sites():
     """H2: with 10 IT MW of starts a quarter, two one-hall sites start in 2027Q1 and 2027Q2."""
     sites = make_sites(AI, {**AI, "name": "Beta"})
-    plan, d = solve(sites, max_ai_start_it_mw_per_quarter=10.0)
+    plan, d = solve_case(sites, max_ai_start_it_mw_per_quarter=10.0)
     assert sorted(plan.builds["start_quarter"]) == ["2027Q1", "2027Q2"]
     late = [0, 0, 0, 0, 0, 5, 10, 10]
     assert plan.kpis["npv_usd"] == pytest.approx(hall_npv(d, 0, [0, 0, 0, 0, 5, 10, 10, 10])
@@ -91,12 +78,12 @@ def test_build_rate_staggers_two_sites():
 def test_site_opening_cost_paid_once_or_not_at_all():
     """O1-O3: a cost K is paid once, in the start quarter (NPV falls by df[0] K); a K above the hall's
     NPV leaves the site closed and the NPV at 0."""
-    free, d = solve(make_sites(AI))
+    free, d = solve_case(make_sites(AI))
     value = free.kpis["npv_usd"]
-    opened, _ = solve(make_sites({**AI, "site_opening_cost_usd": 20e6}))
+    opened, _ = solve_case(make_sites({**AI, "site_opening_cost_usd": 20e6}))
     assert opened.cashflow["site_opening_usd"].sum() == pytest.approx(20e6)
     assert opened.kpis["npv_usd"] == pytest.approx(value - d.discount_factor[0] * 20e6, rel=1e-9)
-    closed, _ = solve(make_sites({**AI, "site_opening_cost_usd": value / d.discount_factor[0] + 1e6}))
+    closed, _ = solve_case(make_sites({**AI, "site_opening_cost_usd": value / d.discount_factor[0] + 1e6}))
     assert closed.builds.empty and closed.kpis["npv_usd"] == pytest.approx(0.0, abs=1e-3)
 
 
@@ -104,9 +91,9 @@ def test_capex_budget_blocks_a_hall_below_its_quarterly_capex():
     """C1: the hall pays c B / L = $21.25M a quarter; a budget $1 short of it builds nothing, the exact
     amount builds the hall."""
     quarterly = make_scenario().ai_capex_retrofit_usd_per_it_mw * B / L
-    short, _ = solve(make_sites(AI), capex_budget_usd_per_quarter=quarterly - 1.0)
+    short, _ = solve_case(make_sites(AI), capex_budget_usd_per_quarter=quarterly - 1.0)
     assert short.builds.empty
-    enough, _ = solve(make_sites(AI), capex_budget_usd_per_quarter=quarterly)
+    enough, _ = solve_case(make_sites(AI), capex_budget_usd_per_quarter=quarterly)
     assert list(enough.builds["start_quarter"]) == ["2027Q1"]
 
 
@@ -114,29 +101,29 @@ def test_mining_runs_when_the_margin_is_positive():
     """M1/M3: 100 MW of miners (M = 100 / pue_mine IT MW) run in every quarter whose margin per IT MW
     (revenue - power - opex) is positive, and not at all otherwise; NPV = sum_t df[t] max(0, margin) M."""
     sites = make_sites({"name": "Miner", "secured_mw": 100})
-    plan, d = solve(sites, btc_price_usd_2026=75_000)
+    plan, d = solve_case(sites, btc_price_usd_2026=75_000)
     row = d.site_quarter.xs("Miner", level="site")
     margin = (row["mining_revenue_usd_per_it_mw"] - row["mining_power_usd_per_it_mw"]
               - row["mining_opex_usd_per_it_mw"]).to_list()
     assert min(margin) < 0 < max(margin)  # the 2028Q2 halving turns the margin negative
     capacity = 100 / d.base.mining_pue
-    assert at(plan, "Miner", "mining_it_mw") == pytest.approx([capacity if m > 0 else 0.0 for m in margin])
+    assert site_column(plan, "Miner", "mining_it_mw") == pytest.approx([capacity if m > 0 else 0.0 for m in margin])
     expected = sum(d.discount_factor[t] * max(0.0, margin[t]) * capacity for t in range(T))
     assert plan.kpis["npv_usd"] == pytest.approx(expected, rel=1e-9)
 
 
 def test_btc_price_zero_runs_no_miners():
-    plan, _ = solve(make_sites({"name": "Miner", "secured_mw": 100}), btc_price_usd_2026=0)
-    assert max(at(plan, "Miner", "mining_it_mw")) == pytest.approx(0.0, abs=1e-9)
+    plan, _ = solve_case(make_sites({"name": "Miner", "secured_mw": 100}), btc_price_usd_2026=0)
+    assert max(site_column(plan, "Miner", "mining_it_mw")) == pytest.approx(0.0, abs=1e-9)
 
 
 def test_hall_power_displaces_miners_from_construction_start():
     """H3/P1: a 100 MW mining site that builds one hall reserves 14 grid MW from the start quarter, so
     miners keep (100 - 14) / pue_mine IT MW, and mining + reserved + idle = secured in every quarter."""
     site = {**AI, "mining_allowed": "true", "secured_mw": 100, "max_halls": 1}
-    plan, d = solve(make_sites(site), btc_price_usd_2026=200_000)
+    plan, d = solve_case(make_sites(site), btc_price_usd_2026=200_000)
     assert list(plan.builds["start_quarter"]) == ["2027Q1"]
-    assert at(plan, "Alpha", "mining_it_mw") == pytest.approx([(100 - 14) / d.base.mining_pue] * T)
+    assert site_column(plan, "Alpha", "mining_it_mw") == pytest.approx([(100 - 14) / d.base.mining_pue] * T)
     s = plan.schedule
     assert list(s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["idle_grid_mw"]) == pytest.approx(
         list(s["secured_mw"]))
@@ -144,5 +131,5 @@ def test_hall_power_displaces_miners_from_construction_start():
 
 
 def test_no_lease_no_hall():
-    plan, _ = solve(make_sites(AI), lease_usd_per_kw_month=0.0)
+    plan, _ = solve_case(make_sites(AI), lease_usd_per_kw_month=0.0)
     assert plan.builds.empty and plan.kpis["npv_usd"] == pytest.approx(0.0, abs=1e-3)

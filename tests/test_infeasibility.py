@@ -1,6 +1,5 @@
 """Six deliberately infeasible plans, each explained with the right family, site and quarter."""
 
-import pytest
 from typer.testing import CliRunner
 
 from optimizer.build import build_model

@@ -10,27 +10,14 @@ from typer.testing import CliRunner
 
 from optimizer.checks import check_plan
 from optimizer.cli import app
-from optimizer.data import build_model_data
 from optimizer.formulation.terms import CASH_LINES
-from tests.conftest import make_scenario, make_sites, solve_plan
+from tests.conftest import make_sites, site_column, solve_case
 
-SHORT = dict(horizon_start="2027Q1", horizon_end="2028Q4", terminal_quarters=4, lease_usd_per_kw_month=1500.0)
 MINER = {"name": "Miner", "secured_mw": 100}
 HALL = {"name": "Hall", "ai_eligible": "true", "mining_allowed": "false", "hall_it_mw": 10, "max_halls": 1,
         "secured_mw": 14}
 B, L, T = 10.0, 4, 8
 CARBON = dict(grid_tco2_decline_per_yr={}, grid_tco2_decline_default_per_yr=0.0)  # constant grid rate
-
-
-def solve(sites, **values):
-    scenario = make_scenario(**{**SHORT, **values})
-    plan, _ = solve_plan(sites, scenario)
-    return plan, build_model_data(sites, scenario)
-
-
-def column(plan, site, name):
-    s = plan.schedule
-    return list(s[s["site"] == site][name])
 
 
 def mining_margins(d, site="Miner") -> list[float]:
@@ -70,9 +57,9 @@ def test_cash_floor_delays_the_first_hall_by_a_computable_number_of_quarters():
     """Q1/Q2: $10M opening cash, a $0 floor and no debt: the hall waits until mining cash covers its
     capex; the quarter is found by hand from the roll-forward."""
     sites = make_sites(MINER, HALL)
-    unconstrained, d = solve(sites, btc_price_usd_2026=150_000)
+    unconstrained, d = solve_case(sites, btc_price_usd_2026=150_000)
     assert list(unconstrained.builds["start_quarter"]) == ["2027Q1"]
-    plan, d = solve(sites, btc_price_usd_2026=150_000, opening_cash_usd=10e6, cash_floor_usd=0.0)
+    plan, d = solve_case(sites, btc_price_usd_2026=150_000, opening_cash_usd=10e6, cash_floor_usd=0.0)
     start = earliest_start_by_cash(d, 10e6, 0.0)
     assert start >= 1  # delayed
     assert list(plan.builds["start_quarter"]) == [d.quarters[start]]
@@ -85,8 +72,8 @@ def test_loan_to_cost_lets_the_hall_start_earlier_than_cash_alone():
     draws never exceed 80% of the capex paid so far."""
     sites = make_sites(MINER, HALL)
     money = dict(btc_price_usd_2026=150_000, opening_cash_usd=10e6, cash_floor_usd=0.0)
-    cash_only, d = solve(sites, **money)
-    levered, _ = solve(sites, **money, loan_to_cost=0.8, project_debt_rate_per_yr=0.0)
+    cash_only, d = solve_case(sites, **money)
+    levered, _ = solve_case(sites, **money, loan_to_cost=0.8, project_debt_rate_per_yr=0.0)
     assert d.quarters.index(cash_only.builds["start_quarter"].iloc[0]) == earliest_start_by_cash(d, 10e6, 0.0) > 0
     assert list(levered.builds["start_quarter"]) == ["2027Q1"]
     flows = levered.cashflow
@@ -103,7 +90,7 @@ def test_tax_losses_are_carried_forward_and_used_first():
     four quarters); lease profit from t = 4 uses the carried loss before any tax is paid."""
     tax = dict(tax_rate=0.25, bonus_depreciation_share=1.0, ai_capex_shell_share=0.0, asic_tax_basis_usd=0.0,
                opening_tax_loss_usd=0.0)
-    plan, d = solve(make_sites(HALL), **tax)
+    plan, d = solve_case(make_sites(HALL), **tax)
     flows = plan.cashflow[plan.cashflow["period"] == "horizon"]
     operating = [n for n, line in CASH_LINES.items() if line.category == "operating"]
     ebitda = flows[operating].mul([CASH_LINES[n].sign for n in operating]).sum(axis=1).to_list()
@@ -127,10 +114,10 @@ def test_utilization_floor_builds_fewer_halls_when_demand_cannot_fill_them():
     would need 9 MW at t + 5 but can lease at most 4: no hall is built (a later one is unprofitable)."""
     sites = make_sites({**HALL, "max_halls": 2, "secured_mw": 28})
     demand = dict(market_absorption_it_mw_per_quarter={"GA": 2.0})
-    free, _ = solve(sites, **demand)
+    free, _ = solve_case(sites, **demand)
     assert list(free.builds["start_quarter"]) == ["2027Q1"]
-    assert column(free, "Hall", "ai_it_mw_leased") == pytest.approx([0, 0, 0, 0, 2, 4, 6, 8], abs=1e-6)
-    floored, _ = solve(sites, **demand, utilization_min_share=0.9, utilization_after_quarters=1)
+    assert site_column(free, "Hall", "ai_it_mw_leased") == pytest.approx([0, 0, 0, 0, 2, 4, 6, 8], abs=1e-6)
+    floored, _ = solve_case(sites, **demand, utilization_min_share=0.9, utilization_after_quarters=1)
     assert floored.builds.empty
 
 
@@ -138,7 +125,7 @@ def test_utilization_floor_builds_fewer_halls_when_demand_cannot_fill_them():
 def one_year(**values):
     """The miner alone over 2027 (margins positive in every quarter), grid rate 0.5 t/MWh, constant."""
     sites = make_sites({**MINER, "grid_tco2_per_mwh": 0.5})
-    return solve(sites, horizon_end="2027Q4", btc_price_usd_2026=150_000, **CARBON, **values)
+    return solve_case(sites, horizon_end="2027Q4", btc_price_usd_2026=150_000, **CARBON, **values)
 
 
 def test_carbon_cap_curtails_a_computable_number_of_mining_mw():
@@ -146,10 +133,10 @@ def test_carbon_cap_curtails_a_computable_number_of_mining_mw():
     MWh per IT MW-quarter); the rest of 4 M is curtailed."""
     free, d = one_year()
     e, capacity = d.sites.at["Miner", "mining_grid_mwh_per_it_mw"], 100 / d.base.mining_pue
-    assert sum(column(free, "Miner", "mining_it_mw")) == pytest.approx(4 * capacity)
+    assert sum(site_column(free, "Miner", "mining_it_mw")) == pytest.approx(4 * capacity)
     cap = 0.5 * e * 2.5 * capacity  # room for 2.5 quarters at full capacity
     capped, _ = one_year(carbon_cap_tco2_per_year=cap, carbon_cap_decline_per_yr=0.0)
-    mined = column(capped, "Miner", "mining_it_mw")
+    mined = site_column(capped, "Miner", "mining_it_mw")
     assert sum(mined) == pytest.approx(cap / (0.5 * e), rel=1e-9)
     assert 4 * capacity - sum(mined) == pytest.approx(1.5 * capacity, rel=1e-9)  # curtailed MW-quarters
     assert capped.emissions_by_year["location_tco2"].iloc[0] == pytest.approx(cap, rel=1e-9)
@@ -163,7 +150,7 @@ def test_certificates_lift_the_cap_by_their_limit():
     cap, limit = 0.5 * e * 2.0 * capacity, e * 0.5 * capacity
     plan, _ = one_year(carbon_cap_tco2_per_year=cap, carbon_cap_decline_per_yr=0.0, certificate_usd_per_mwh=1.0,
                        certificate_limit_mwh_per_year=limit)
-    assert sum(column(plan, "Miner", "mining_it_mw")) == pytest.approx((cap / 0.5 + limit) / e, rel=1e-9)
+    assert sum(site_column(plan, "Miner", "mining_it_mw")) == pytest.approx((cap / 0.5 + limit) / e, rel=1e-9)
     year = plan.emissions_by_year.iloc[0]
     assert year["certificates_mwh"] == pytest.approx(limit, rel=1e-9)
     assert year["market_tco2"] == pytest.approx(year["location_tco2"] - 0.5 * limit, rel=1e-9)
@@ -178,7 +165,7 @@ def test_carbon_price_stops_miners_whose_margin_is_below_it():
     plan, _ = one_year(carbon_price_usd_per_t=price)
     expected = [capacity if m > price * 0.5 * e else 0.0 for m in margins]
     assert 0 < sum(1 for x in expected if x) < 4
-    assert column(plan, "Miner", "mining_it_mw") == pytest.approx(expected)
+    assert site_column(plan, "Miner", "mining_it_mw") == pytest.approx(expected)
     npv = sum(d.discount_factor[t] * max(0.0, m - price * 0.5 * e) * capacity for t, m in enumerate(margins))
     assert plan.kpis["npv_usd"] == pytest.approx(npv, rel=1e-9)
 
@@ -189,7 +176,7 @@ def test_carbon_cap_marginal_value_is_the_marginal_quarters_margin_per_tco2():
     _, d = one_year()
     e, capacity = d.sites.at["Miner", "mining_grid_mwh_per_it_mw"], 100 / d.base.mining_pue
     plan, _ = one_year(carbon_cap_tco2_per_year=0.5 * e * 2.5 * capacity, carbon_cap_decline_per_yr=0.0)
-    mined = column(plan, "Miner", "mining_it_mw")
+    mined = site_column(plan, "Miner", "mining_it_mw")
     partial = next(t for t, y in enumerate(mined) if 1e-6 < y < capacity - 1e-6)
     expected = d.discount_factor[partial] * mining_margins(d)[partial] / (0.5 * e)
     value = plan.carbon_cap_marginals["carbon_cap_value_npv_usd_per_tco2"].iloc[0]

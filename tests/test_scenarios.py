@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models.scenario import SCENARIO_DIR, list_scenarios, load_scenario, resolve_scenario
+from models.scenario import list_scenarios, load_scenario, resolve_scenario
 from optimizer.cli import app
 from sites.load import REFERENCE_PORTFOLIO
 

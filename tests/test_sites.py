@@ -2,9 +2,7 @@
 lookups (eGRID2023 subregion, state, CO2 rate), the firm/interruptible power ledger in a solve, and the
 `sites` CLI (validate, show, map, convert) with the GeoPackage written by `solve --gpkg`."""
 
-import json
 import sqlite3
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -19,30 +17,16 @@ from sites.errors import InputError
 from sites.ledger import Step, negative_balance, parse_steps, peak_mw, secured_mw, site_steps
 from sites.load import REFERENCE_PORTFOLIO, load_sites
 from sites.quarters import quarter_range
-from tests.conftest import make_scenario, make_sites, solve_plan
+from tests.conftest import HORIZON, SITE_COLUMNS, make_scenario, make_sites, problems_of, solve_plan, write_csv
 
 DATA = REFERENCE_PORTFOLIO.parent
 REFERENCE = {suffix: DATA / f"reference_portfolio.{suffix}" for suffix in ("csv", "xlsx", "geojson", "gpkg")}
-HORIZON = ("2027Q1", "2036Q4")
-COLUMNS = "name,state,lat,lon,secured_mw,energised_quarter,power_usd_per_mwh_2026"
 RATES_CSV = DATA / "geo" / "egrid2023_subregion_co2_rates.csv"
 REFERENCE_NAMES = ["College Park I", "College Park II", "Norcross", "Washington", "Sandersville", "Dalton",
                    "LaFayette", "Rural GA EMC cluster", "Knoxville cluster", "East TN", "Mississippi cluster",
                    "Cheyenne", "Austin County"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner(env={"COLUMNS": "200"})
-
-
-def write_csv(tmp_path: Path, *rows: str, columns: str = COLUMNS, name: str = "sites.csv") -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join([columns, *rows]) + "\n")
-    return path
-
-
-def problems_of(path: Path, horizon=HORIZON) -> list[str]:
-    with pytest.raises(InputError) as caught:
-        load_sites(path, horizon)
-    return caught.value.problems
 
 
 def reference_text() -> pd.DataFrame:
@@ -71,16 +55,6 @@ def test_reference_portfolio_loads_identically_from_every_format(suffix):
     pd.testing.assert_frame_equal(other, csv_table)  # dtypes included
 
 
-@pytest.fixture(scope="module")
-def solved(tmp_path_factory):
-    """One CLI solve of the reference portfolio read from its GeoPackage: plan.xlsx, plan.gpkg, KPIs."""
-    folder = tmp_path_factory.mktemp("solved")
-    result = invoke("solve", "--sites", REFERENCE["gpkg"], "--out", folder / "plan.xlsx",
-                    "--gpkg", folder / "plan.gpkg", "--threads", "1", "--json")
-    assert result.exit_code == 0, (result.output, result.exception)
-    return folder, json.loads(result.stdout)
-
-
 def test_solve_from_the_geopackage_gives_the_reference_npv(solved, reference_plan):
     _, kpis = solved
     assert kpis["status"] == "optimal"
@@ -89,7 +63,7 @@ def test_solve_from_the_geopackage_gives_the_reference_npv(solved, reference_pla
 
 # ============================================================================ 2. malformed files
 def test_missing_required_column(tmp_path):
-    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,2024Q1,56", columns=COLUMNS.replace("secured_mw,", ""))
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,2024Q1,56", columns=SITE_COLUMNS.replace("secured_mw,", ""))
     assert problems_of(path) == [f"{path}: required column 'secured_mw' is missing."]
 
 
@@ -132,7 +106,7 @@ def test_energisation_after_the_horizon_end(tmp_path):
 
 
 def test_power_step_after_the_horizon_end(tmp_path):
-    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2037Q2:+5", columns=COLUMNS + ",power_steps")
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2037Q2:+5", columns=SITE_COLUMNS + ",power_steps")
     assert problems_of(path) == [
         f"{path}: row 2 (Alpha), field power_steps: 2037Q2 is after the horizon end 2036Q4; allowed: a quarter "
         "up to 2036Q4."]
@@ -147,7 +121,7 @@ def test_bad_quarter_label(tmp_path):
 
 def test_hall_larger_than_the_secured_power(tmp_path):
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,40,2024Q1,56,true,45,1",
-                     columns=COLUMNS + ",ai_eligible,hall_it_mw,max_halls")
+                     columns=SITE_COLUMNS + ",ai_eligible,hall_it_mw,max_halls")
     assert problems_of(path) == [
         f"{path}: row 2 (Alpha), field hall_it_mw: a hall of 45 IT MW is larger than the site's 40 MW of secured "
         "power; allowed: at most 40."]
@@ -175,7 +149,7 @@ def test_stated_state_within_the_border_tolerance_is_kept(tmp_path):
 
 
 def test_unknown_egrid_subregion(tmp_path):
-    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,SRXX", columns=COLUMNS + ",egrid_subregion")
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,SRXX", columns=SITE_COLUMNS + ",egrid_subregion")
     codes = sorted(set(pd.read_csv(RATES_CSV)["subregion"]) - {"US"})
     assert len(codes) == 27
     assert problems_of(path) == [
@@ -189,7 +163,7 @@ def test_unknown_egrid_subregion(tmp_path):
     ("2029Q1:+50:nuclear", "item '2029Q1:+50:nuclear': class 'nuclear' is not firm or interruptible"),
 ])
 def test_malformed_power_steps_item(tmp_path, steps, reason):
-    path = write_csv(tmp_path, f"Alpha,GA,33.6,-84.4,50,2024Q1,56,{steps}", columns=COLUMNS + ",power_steps")
+    path = write_csv(tmp_path, f"Alpha,GA,33.6,-84.4,50,2024Q1,56,{steps}", columns=SITE_COLUMNS + ",power_steps")
     assert problems_of(path) == [
         f"{path}: row 2 (Alpha), field power_steps: {reason}; allowed: QUARTER:+MW[:firm|interruptible] items "
         "separated by ';', e.g. 2029Q1:+50:interruptible."]
@@ -199,7 +173,7 @@ def test_power_steps_taking_a_class_below_zero(tmp_path):
     # 50 firm from 2024Q1, +20 interruptible 2029Q1, -30 interruptible 2031Q1: interruptible goes to -10
     # although the site's total (40 MW) stays positive
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2029Q1:+20:interruptible; 2031Q1:-30:interruptible",
-                     columns=COLUMNS + ",power_steps")
+                     columns=SITE_COLUMNS + ",power_steps")
     assert problems_of(path) == [
         f"{path}: row 2 (Alpha), field power_steps: interruptible power falls to -10 MW in 2031Q1; allowed: "
         "steps that never take a class below 0 MW."]
@@ -207,7 +181,7 @@ def test_power_steps_taking_a_class_below_zero(tmp_path):
 
 def test_ai_eligible_site_with_only_interruptible_power(tmp_path):
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,40,2024Q1,56,true,20,1,interruptible",
-                     columns=COLUMNS + ",ai_eligible,hall_it_mw,max_halls,power_class")
+                     columns=SITE_COLUMNS + ",ai_eligible,hall_it_mw,max_halls,power_class")
     assert problems_of(path) == [
         f"{path}: row 2 (Alpha), field power_class: AI halls need firm power but the site has 0 MW firm, less "
         "than one hall of 20 IT MW; allowed: firm steps of at least one hall."]
@@ -301,7 +275,7 @@ def test_location_problem_in_an_early_row_is_listed_first(tmp_path):
 
 def test_csv_row_number_counts_blank_lines(tmp_path):
     path = tmp_path / "sites.csv"
-    path.write_text(f"{COLUMNS}\nAlpha,GA,33.6,-84.4,50,2024Q1,56\n\nBeta,GA,33.6,-84.4,-5,2024Q1,56\n")
+    path.write_text(f"{SITE_COLUMNS}\nAlpha,GA,33.6,-84.4,50,2024Q1,56\n\nBeta,GA,33.6,-84.4,-5,2024Q1,56\n")
     assert problems_of(path) == [f"{path}: row 4 (Beta), field secured_mw: -5 is negative; allowed: a number >= 0."]
 
 

@@ -1,47 +1,24 @@
 """Site files in four formats, every validation rule with its exact message, location lookups, the power
 ledger, maps and the GeoPackage export."""
 
-import json
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from shapely.geometry import Point, Polygon
+from shapely.geometry import Polygon
 from typer.testing import CliRunner
 
 from optimizer.cli import app
 from sites import geo
-from sites.errors import InputError
 from sites.ledger import Step, parse_steps, secured_mw
 from sites.load import REFERENCE_PORTFOLIO, load_sites
-from tests.conftest import make_scenario, make_sites, solve_plan
+from tests.conftest import SITE_COLUMNS, make_scenario, make_sites, problems_of, solve_plan, write_csv
 
 DATA = REFERENCE_PORTFOLIO.parent
-HORIZON = ("2027Q1", "2036Q4")
-HEADER = "name,state,lat,lon,secured_mw,energised_quarter,power_usd_per_mwh_2026"
 runner = CliRunner()
 
 
-def csv(tmp_path: Path, *rows: str, header: str = HEADER) -> Path:
-    path = tmp_path / "sites.csv"
-    path.write_text("\n".join([header, *rows]) + "\n")
-    return path
-
-
-def problems(path: Path, horizon=HORIZON) -> list[str]:
-    with pytest.raises(InputError) as caught:
-        load_sites(path, horizon)
-    return caught.value.problems
-
-
 # ------------------------------------------------------------------------------------------ formats
-@pytest.mark.parametrize("suffix", ["xlsx", "geojson", "gpkg"])
-def test_reference_portfolio_is_the_same_in_every_format(suffix):
-    pd.testing.assert_frame_equal(load_sites(REFERENCE_PORTFOLIO), load_sites(DATA / f"reference_portfolio.{suffix}"),
-                                  check_dtype=False)
-
-
 def test_gis_points_are_normalised_to_wgs84(tmp_path):
     table = load_sites(REFERENCE_PORTFOLIO)
     frame = gpd.read_file(DATA / "reference_portfolio.gpkg").to_crs(3857)
@@ -62,93 +39,58 @@ def test_a_feature_without_geometry_uses_its_lat_lon_columns(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ malformed files
-def test_missing_required_column(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,2024Q1,56", header=HEADER.replace("secured_mw,", ""))
-    assert problems(path) == [f"{path}: required column 'secured_mw' is missing."]
-
-
-def test_wrong_type(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,lots,2024Q1,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field secured_mw: 'lots' is not a number; allowed: a number >= 0."]
-
-
 def test_negative_mw(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number >= 0."]
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number >= 0."]
 
 
 def test_latitude_out_of_range(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,133.6,-84.4,50,2024Q1,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field lat: 133.6 is too large; allowed: a number from -90 to 90."]
+    path = write_csv(tmp_path, "Alpha,GA,133.6,-84.4,50,2024Q1,56")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field lat: 133.6 is too large; allowed: a number from -90 to 90."]
 
 
 def test_duplicate_names(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56", "Alpha,GA,33.7,-84.4,50,2024Q1,56")
-    assert problems(path) == [f"{path}: site name 'Alpha' appears more than once; allowed: unique names."]
-
-
-def test_unknown_state(tmp_path):
-    path = csv(tmp_path, "Alpha,XX,33.6,-84.4,50,2024Q1,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field state: 'XX' is not a US state; allowed: a two-letter "
-                              "postal code of the 50 states, DC or PR (e.g. GA)."]
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56", "Alpha,GA,33.7,-84.4,50,2024Q1,56")
+    assert problems_of(path) == [f"{path}: site name 'Alpha' appears more than once; allowed: unique names."]
 
 
 def test_state_contradicting_the_point(tmp_path):
-    path = csv(tmp_path, "Alpha,TX,33.6,-84.4,50,2024Q1,56")
-    (message,) = problems(path)
+    path = write_csv(tmp_path, "Alpha,TX,33.6,-84.4,50,2024Q1,56")
+    (message,) = problems_of(path)
     assert message.startswith(f"{path}: row 2 (Alpha), field state: TX, but (33.6, -84.4) lies in GA, ")
     assert message.endswith(" km from TX; allowed: the state the point lies in (or leave state empty).")
 
 
-def test_coordinates_outside_the_us(tmp_path):
-    path = csv(tmp_path, "London,,51.5,-0.12,50,2024Q1,56")
-    assert problems(path) == [f"{path}: row 2 (London), field lat/lon: (51.5, -0.12) is more than 50 km from every "
-                              "US state; allowed: a point in the 50 states, DC or PR."]
-
-
 def test_energisation_after_the_horizon(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2040Q1,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field energised_quarter: 2040Q1 is after the horizon end "
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2040Q1,56")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field energised_quarter: 2040Q1 is after the horizon end "
                               "2036Q4; allowed: a quarter up to 2036Q4."]
 
 
-def test_bad_quarter_label(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2027Q5,56")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field energised_quarter: '2027Q5' is not a quarter label; "
-                              "allowed: a quarter label YYYYQn with n in 1-4, e.g. 2027Q1."]
-
-
 def test_hall_larger_than_the_site(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,true,60,1",
-               header=HEADER + ",ai_eligible,hall_it_mw,max_halls")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field hall_it_mw: a hall of 60 IT MW is larger than the "
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,true,60,1",
+               columns=SITE_COLUMNS + ",ai_eligible,hall_it_mw,max_halls")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field hall_it_mw: a hall of 60 IT MW is larger than the "
                               "site's 50 MW of secured power; allowed: at most 50."]
 
 
 def test_ai_site_without_firm_power(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,true,10,1,interruptible",
-               header=HEADER + ",ai_eligible,hall_it_mw,max_halls,power_class")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field power_class: AI halls need firm power but the site has "
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,true,10,1,interruptible",
+               columns=SITE_COLUMNS + ",ai_eligible,hall_it_mw,max_halls,power_class")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field power_class: AI halls need firm power but the site has "
                               "0 MW firm, less than one hall of 10 IT MW; allowed: firm steps of at least one hall."]
 
 
 def test_unknown_egrid_subregion(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,SRXX", header=HEADER + ",egrid_subregion")
-    (message,) = problems(path)
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,SRXX", columns=SITE_COLUMNS + ",egrid_subregion")
+    (message,) = problems_of(path)
     assert message.startswith(f"{path}: row 2 (Alpha), field egrid_subregion: 'SRXX' is not an eGRID2023 "
                               "subregion; allowed: one of AKGD, AKMS, AZNM,")
 
 
-def test_malformed_power_step(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2029Q1:+fifty", header=HEADER + ",power_steps")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field power_steps: item '2029Q1:+fifty': '+fifty' is not a "
-                              "number of MW; allowed: QUARTER:+MW[:firm|interruptible] items separated by ';', "
-                              "e.g. 2029Q1:+50:interruptible."]
-
-
 def test_power_steps_taking_a_class_below_zero(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2030Q1:-80", header=HEADER + ",power_steps")
-    assert problems(path) == [f"{path}: row 2 (Alpha), field power_steps: firm power falls to -30 MW in 2030Q1; "
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56,2030Q1:-80", columns=SITE_COLUMNS + ",power_steps")
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field power_steps: firm power falls to -30 MW in 2030Q1; "
                               "allowed: steps that never take a class below 0 MW."]
 
 
@@ -156,18 +98,18 @@ def test_polygon_geometry(tmp_path):
     frame = gpd.read_file(DATA / "reference_portfolio.geojson")
     frame.loc[2, "geometry"] = Polygon([(-84, 33), (-84, 34), (-83, 34)])
     frame.to_file(tmp_path / "shapes.geojson", driver="GeoJSON")
-    assert problems(tmp_path / "shapes.geojson") == [
+    assert problems_of(tmp_path / "shapes.geojson") == [
         f"{tmp_path / 'shapes.geojson'}: feature 3 (Norcross), field geometry: a Polygon; allowed: a Point (or no geometry "
         "and lat/lon columns)."]
 
 
 def test_unsupported_suffix_and_corrupt_files(tmp_path):
     (tmp_path / "sites.txt").write_text("x")
-    assert problems(tmp_path / "sites.txt") == [
+    assert problems_of(tmp_path / "sites.txt") == [
         f"{tmp_path / 'sites.txt'}: unsupported site file type '.txt'; allowed: .csv, .geojson, .gpkg, .json, .xlsx."]
     for name, kind in (("broken.gpkg", "GeoPackage"), ("broken.xlsx", "Excel workbook")):
         (tmp_path / name).write_bytes(b"not a real file")
-        (message,) = problems(tmp_path / name)
+        (message,) = problems_of(tmp_path / name)
         assert message.startswith(f"{tmp_path / name}: cannot be read as {kind} (") and message.endswith(").")
 
 
@@ -175,14 +117,14 @@ def test_excel_row_numbers_match_the_sheet(tmp_path):
     table = pd.read_csv(REFERENCE_PORTFOLIO, dtype=str, keep_default_na=False)
     table.loc[3, "secured_mw"] = "-20"  # the 4th site sits on sheet row 5
     table.to_excel(tmp_path / "sites.xlsx", sheet_name="Sites", index=False)
-    assert problems(tmp_path / "sites.xlsx") == [
+    assert problems_of(tmp_path / "sites.xlsx") == [
         f"{tmp_path / 'sites.xlsx'}: row 5 (Washington), field secured_mw: -20 is negative; allowed: a number >= 0."]
 
 
 def test_three_problems_are_reported_together(tmp_path):
-    path = csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56", "Beta,XX,33.6,-84.4,50,2024Q1,56",
+    path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56", "Beta,XX,33.6,-84.4,50,2024Q1,56",
                "Gamma,,51.5,-0.12,50,2024Q1,56")
-    found = problems(path)
+    found = problems_of(path)
     assert len(found) == 3
     assert [p.split(", field")[0] for p in found] == [f"{path}: row 2 (Alpha)", f"{path}: row 3 (Beta)",
                                                       f"{path}: row 4 (Gamma)"]
@@ -204,8 +146,8 @@ def test_points_off_the_polygons_take_the_nearest_within_50_km():
 
 
 def test_state_subregion_and_co2_rate_filled_from_location(tmp_path):
-    path = csv(tmp_path, "Atlanta,,33.749,-84.388,50,2024Q1,56", "Override,,33.749,-84.388,50,2024Q1,56,0.2",
-               header=HEADER + ",grid_tco2_per_mwh")
+    path = write_csv(tmp_path, "Atlanta,,33.749,-84.388,50,2024Q1,56", "Override,,33.749,-84.388,50,2024Q1,56,0.2",
+               columns=SITE_COLUMNS + ",grid_tco2_per_mwh")
     table = load_sites(path)
     rates = pd.read_csv(DATA / "geo" / "egrid2023_subregion_co2_rates.csv").set_index("subregion")
     assert table.loc["Atlanta", ["state", "egrid_subregion", "market"]].to_list() == ["GA", "SRSO", "GA"]
@@ -242,20 +184,6 @@ def test_ai_halls_wait_for_firm_power_while_miners_use_interruptible_power():
 
 
 # ------------------------------------------------------------------------------------------ CLI
-@pytest.fixture(scope="module")
-def solved(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("solved")
-    result = runner.invoke(app, ["solve", "--sites", str(DATA / "reference_portfolio.gpkg"), "--out",
-                                 str(folder / "plan.xlsx"), "--gpkg", str(folder / "plan.gpkg"), "--threads", "1",
-                                 "--json"])
-    assert result.exit_code == 0, result.output
-    return folder, json.loads(result.stdout)
-
-
-def test_solve_from_the_geopackage_matches_the_csv(solved, reference_plan):
-    assert solved[1]["npv_usd"] == pytest.approx(reference_plan.kpis["npv_usd"], rel=1e-9)
-
-
 def test_geopackage_layers_and_columns(solved):
     folder, _ = solved
     sites = gpd.read_file(folder / "plan.gpkg", layer="sites")
@@ -275,7 +203,7 @@ def test_geopackage_layers_and_columns(solved):
 def test_sites_validate_show_and_convert(tmp_path):
     result = runner.invoke(app, ["sites", "validate", str(REFERENCE_PORTFOLIO)])
     assert result.exit_code == 0 and "valid: 13 sites" in result.output
-    bad = csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56", "Beta,XX,33.6,-84.4,50,2024Q1,56")
+    bad = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56", "Beta,XX,33.6,-84.4,50,2024Q1,56")
     result = runner.invoke(app, ["sites", "validate", str(bad)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "row 2 (Alpha)" in result.output and "row 3 (Beta)" in result.output
@@ -323,4 +251,4 @@ def test_a_contracted_hall_without_firm_power_is_explained():
 
 
 def test_a_lowercase_state_is_read_as_its_code(tmp_path):
-    assert load_sites(csv(tmp_path, "Alpha,ga,33.6,-84.4,50,2024Q1,56")).at["Alpha", "state"] == "GA"
+    assert load_sites(write_csv(tmp_path, "Alpha,ga,33.6,-84.4,50,2024Q1,56")).at["Alpha", "state"] == "GA"
