@@ -22,6 +22,11 @@ settings.register_profile("deterministic", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
+
+def pytest_addoption(parser):
+    parser.addoption("--update-expected", action="store_true",
+                     help="Rewrite tests/expected/ from this run's solves of the bundled scenarios.")
+
 SITE_DEFAULTS = {
     "name": "Alpha", "state": "GA", "lat": 33.0, "lon": -84.0, "secured_mw": 100, "energised_quarter": "2020Q1",
     "egrid_subregion": "SRSO", "ai_eligible": "false", "mining_allowed": "true", "build_type": "retrofit",
