@@ -30,7 +30,7 @@ from models.scenario import Scenario, load_scenario  # noqa: E402
 from optimizer.data import build_model_data  # noqa: E402
 from optimizer.solve import SolveOptions, build_and_solve  # noqa: E402
 from sites.load import REFERENCE_PORTFOLIO, load_sites, validate_sites  # noqa: E402
-from sites.quarters import label, ordinal  # noqa: E402
+from kernel.quarters import label, ordinal  # noqa: E402
 from sites.schema import SITE_FIELDS  # noqa: E402
 
 REFERENCE_SITES = 13          # sites in the reference portfolio: the unit the scenario limits scale by

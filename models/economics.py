@@ -22,7 +22,7 @@ import pandas as pd
 
 from models.scenario import Scenario
 from sites.ledger import secured_mw, site_steps
-from sites.quarters import ordinal
+from kernel.quarters import ordinal
 
 BASE_2026 = ordinal("2026Q1")
 BASE_GRID = ordinal("2023Q1")   # eGRID2023: the data year of the bundled CO2 rates

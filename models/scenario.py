@@ -11,8 +11,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from sites.errors import InputError
-from sites.quarters import is_quarter, ordinal
+from kernel.errors import InputError
+from kernel.quarters import is_quarter, ordinal
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 BASE_SCENARIO = SCENARIO_DIR / "base.toml"

@@ -7,7 +7,7 @@ import pandas as pd
 
 from models.scenario import SCENARIO_FIELDS, Scenario
 from optimizer.runs import CaseResult
-from sites.errors import InputError
+from kernel.errors import InputError
 
 COMPARE_KPIS = ("status", "npv_usd", "mip_gap", "lp_relaxation_gap", "solve_seconds", "ai_halls_built",
                 "ai_it_mw_built", "first_ai_start_quarter", "ai_it_mw_leased_end", "mining_it_mw_start",
@@ -87,7 +87,7 @@ def sweep_points(varies: list[str]) -> list[tuple[str, ...]]:
 def sweep_table(results: list[CaseResult]) -> pd.DataFrame:
     rows = []
     for r in results:
-        point = dict(o.split("=", 1) for o in r.case.overrides)
+        point = dict(o.split("=", 1) for o in r.case.request.overrides)
         rows.append({**{k: float(v) for k, v in point.items()}, **{k: r.kpis.get(k) for k in COMPARE_KPIS}})
     return pd.DataFrame(rows)
 

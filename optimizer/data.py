@@ -16,9 +16,9 @@ import pandas as pd
 from models.economics import discount_factors, lease_revenue_usd_per_it_mw, mining_grid_mwh_per_it_mw, \
     site_quarter_table
 from models.scenario import Scenario
-from sites.errors import InputError
+from kernel.errors import InputError
 from sites.ledger import peak_mw, secured_mw, site_steps
-from sites.quarters import label, ordinal, quarter_range
+from kernel.quarters import label, ordinal, quarter_range
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,31 @@ class ModelData:
             out.setdefault(self.sites.at[s, "market"], []).append(s)
         return out
 
-    def values(self, column: str) -> dict:
-        """(site, t, w) -> value of a `site_quarter` column."""
+    def _site(self, column: str, kind=float) -> dict:
+        return {s: kind(v) for s, v in self.sites[column].items()}
+
+    def _site_quarter(self, column: str) -> dict:
         return self.site_quarter[column].to_dict()
+
+    # Per site s (typed accessors: the formulation never looks a column up by name).
+    hall_it_mw = cached_property(lambda self: self._site("hall_it_mw"))                  # B_s, IT MW
+    max_halls = cached_property(lambda self: self._site("max_halls", int))               # H_s
+    lead_quarters = cached_property(lambda self: self._site("lead_quarters", int))       # L_s
+    capex_usd_per_it_mw = cached_property(lambda self: self._site("capex_usd_per_it_mw"))  # c_s
+    site_opening_cost_usd = cached_property(lambda self: self._site("site_opening_cost_usd"))  # K_s
+    committed_halls = cached_property(lambda self: self._site("committed_halls", int))   # C_s
+    committed_t = cached_property(lambda self: self._site("committed_t", int))           # t_C
+    mining_capacity_it_mw = cached_property(lambda self: self._site("mining_capacity_it_mw"))  # M_s
+    mining_grid_mwh_per_it_mw = cached_property(lambda self: self._site("mining_grid_mwh_per_it_mw"))
+    market = cached_property(lambda self: self._site("market", str))
+
+    # Per (site s, quarter t, scenario w).
+    secured_mw = cached_property(lambda self: self._site_quarter("secured_mw"))          # P[s,t]
+    firm_mw = cached_property(lambda self: self._site_quarter("firm_mw"))                # F[s,t]
+    grid_tco2_per_mwh = cached_property(lambda self: self._site_quarter("grid_tco2_per_mwh"))
+    mining_revenue_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_revenue_usd_per_it_mw"))
+    mining_power_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_power_usd_per_it_mw"))
+    mining_opex_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_opex_usd_per_it_mw"))
 
 
 def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scenario,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sites.errors import InputError
+from kernel.errors import InputError
 
 TOL_MW = 0.05
 

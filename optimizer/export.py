@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer.results import Plan
-from sites.atomic import atomic_path
+from kernel.atomic import atomic_path
 from sites.schema import SITE_FIELDS
 
 SITE_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")

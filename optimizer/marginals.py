@@ -27,7 +27,7 @@ def marginal_values(m: pyo.ConcreteModel, d: ModelData) -> tuple[pd.DataFrame, p
         with SOLVE_LOCK:
             results = Highs().solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                                     solver_options={"output_flag": False})
-        rows = [c for c in (list(m.power_limit.values()) + list(getattr(m, "carbon_cap", {}).values()))]
+        rows = list(m.power_limit.values()) + list(m.carbon_cap.values())
         duals = results.solution_loader.get_duals(rows) if rows else {}
     except Exception:  # noqa: BLE001 - marginals are a report; a failed LP must not lose the plan
         duals = None
@@ -52,7 +52,7 @@ def _power_table(m, d: ModelData, duals) -> pd.DataFrame:
 def _carbon_table(m, d: ModelData, duals) -> pd.DataFrame:
     rows = []
     years = year_quarters(d)
-    for (y, w), con in getattr(m, "carbon_cap", {}).items():
+    for (y, w), con in m.carbon_cap.items():
         npv = duals[con] * OBJECTIVE_SCALE_USD if duals else None
         rows.append({"year": y, "scenario": w, "carbon_cap_value_npv_usd_per_tco2": npv,
                      "carbon_cap_value_usd_per_tco2": npv / d.discount_factor[max(years[y])]

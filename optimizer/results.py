@@ -1,7 +1,9 @@
-"""Tidy result tables from a solved model: Schedule, Builds, CashFlow, by-year summary and KPIs.
+"""Tidy result tables from a solved model: Schedule, Builds, CashFlow, Emissions, by-year summary, KPIs.
 
-Every money value in CashFlow is a Pyomo expression evaluated at the solution, so the NPV rebuilt from
-the table, sum_j df[j] * sum_l sign_l * a_l[j], equals the objective.
+Each family contributes its own columns (`schedule_columns` per (site, quarter, scenario), `cashflow_columns`
+per (quarter j, scenario)); a key a family does not cover is 0. Every money value in CashFlow is a Pyomo
+expression evaluated at the solution, so the NPV rebuilt from the table, sum_j df[j] * sum_l sign_l *
+a_l[j], equals the objective.
 """
 
 from dataclasses import dataclass
@@ -10,19 +12,22 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimizer.build import FAMILIES
 from optimizer.data import ModelData
-from optimizer.formulation.financing import MUSD
-from optimizer.formulation.terms import ordered_lines
+from optimizer.formulation.terms import CashLine
 from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
-from sites.quarters import label, ordinal
+from kernel.quarters import label, ordinal
 
+EMISSIONS_COLUMNS = ("site", "quarter", "scenario", "grid_tco2_per_mwh", "mining_tco2", "ai_tco2", "grid_mwh",
+                     "location_tco2", "certificates_mwh", "market_tco2")
 
 
 @dataclass(frozen=True)
 class Plan:
     data: ModelData
     info: SolveInfo
+    cash_lines: tuple[CashLine, ...]
     schedule: pd.DataFrame
     builds: pd.DataFrame
     cashflow: pd.DataFrame
@@ -40,109 +45,70 @@ def extract_plan(model: pyo.ConcreteModel, data: ModelData, info: SolveInfo, mar
     schedule = schedule_table(model, data)
     cashflow = cashflow_table(model, data)
     builds = builds_table(model, data)
-    by_year = by_year_table(schedule, data)
-    emissions = emissions_table(model, data, schedule)
-    annual = emissions_by_year_table(model, data, emissions)
+    emissions = schedule[list(EMISSIONS_COLUMNS)]
+    annual = emissions_by_year_table(data, emissions)
     summary = kpis(info, data, schedule, cashflow, builds, annual)
     power, carbon = marginal_values(model, data) if marginals else (pd.DataFrame(), pd.DataFrame())
-    return Plan(data, info, schedule, builds, cashflow, by_year, emissions, annual, summary, power, carbon)
+    return Plan(data, info, model.terms.lines, schedule, builds, cashflow, by_year_table(schedule, data), emissions,
+                annual, summary, power, carbon)
 
 
-def _value(var, key, default=0.0) -> float:
-    return float(pyo.value(var[key])) if key in var else default
+def _columns(keys: list, contributions: list[dict]) -> dict:
+    """column -> values over `keys` (0 where a family left a key out), in family order."""
+    out = {}
+    for columns in contributions:
+        for name, by_key in columns.items():
+            out[name] = [by_key.get(k, 0.0) for k in keys]
+    return out
 
 
 def schedule_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    """One row per (site, quarter, scenario): MW by use, idle MW, money and emissions of the quarter."""
-    sc, sq = d.base, d.site_quarter
-    rows = []
-    for (s, t, w), par in zip(sq.index, sq.itertuples(index=False)):
-        site = d.sites.loc[s]
-        hall, lead = float(site["hall_it_mw"]), int(site["lead_quarters"])
-        halls = _value(m.halls_started, (s, t)) if s in d.ai_sites else 0.0
-        halls_online = _value(m.halls_started, (s, t - lead)) if s in d.ai_sites and t >= lead else 0.0
-        mining = _value(m.mining_it_mw, (s, t, w)) if hasattr(m, "mining_it_mw") else 0.0
-        leased = _value(m.leased_it_mw, (s, t, w)) if hasattr(m, "leased_it_mw") else 0.0
-        lease_revenue = d.lease_revenue_usd_per_it_mw[t, w] * leased
-        hours = 24.0 * sc.quarter_days
-        rows.append({
-            "site": s, "quarter": d.quarters[t], "scenario": w,
-            "secured_mw": par.secured_mw,
-            "firm_mw": par.firm_mw,
-            "mining_it_mw": mining,
-            "mining_grid_mw": sc.mining_pue * mining,
-            "ai_halls_started": halls,
-            "ai_it_mw_under_construction": hall * (halls - halls_online),
-            "ai_it_mw_online": hall * halls_online,
-            "ai_it_mw_leased": leased,
-            "ai_grid_mw_reserved": sc.grid_mw_per_it_mw * hall * halls,
-            "mining_revenue_usd": par.mining_revenue_usd_per_it_mw * mining,
-            "mining_power_cost_usd": par.mining_power_usd_per_it_mw * mining,
-            "mining_opex_usd": par.mining_opex_usd_per_it_mw * mining,
-            "lease_revenue_usd": lease_revenue,
-            "ai_opex_usd": sc.landlord_opex_share * lease_revenue,
-            "grid_tco2_per_mwh": par.grid_tco2_per_mwh,
-            "mining_tco2": par.grid_tco2_per_mwh * site["mining_grid_mwh_per_it_mw"] * mining,
-            "ai_tco2": par.grid_tco2_per_mwh * hours * sc.ai_pue * sc.ai_load_factor * leased,
-        })
-    table = pd.DataFrame(rows)
-    table["idle_grid_mw"] = table["secured_mw"] - table["mining_grid_mw"] - table["ai_grid_mw_reserved"]
-    return table
+    """One row per (site, quarter, scenario): every family's site-quarter columns."""
+    keys = list(d.site_quarter.index)
+    table = pd.DataFrame({"site": [k[0] for k in keys], "quarter": [d.quarters[k[1]] for k in keys],
+                          "scenario": [k[2] for k in keys]})
+    columns = _columns(keys, [family.schedule_columns(m, d) for family in FAMILIES])
+    return pd.concat([table, pd.DataFrame(columns)], axis=1)
 
 
 def cashflow_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     """One row per (quarter, scenario) over the horizon and the post-horizon tail (capex, debt, terminal).
 
     net_cash_flow_usd = sum of the lines that count in the NPV (signs: revenues and draws +, the rest -);
-    cash_change_usd adds equity raised; cash_balance_usd is the roll-forward from opening cash.
+    cash_change_usd adds equity raised; cash_balance_usd is the model's balance (horizon only).
     """
-    lines = ordered_lines()
-    rows = []
-    for w in d.scenarios:
-        cash = d.scenario_values[w].opening_cash_usd
-        for j, quarter in enumerate(d.extended_quarters):
-            horizon = j < d.n_quarters
-            row = {"quarter": quarter, "scenario": w, "period": "horizon" if horizon else "post-horizon"}
-            for line in lines:
-                amount = m.terms.cash_usd.get(line.name, {}).get((j, w))
-                row[line.name] = float(pyo.value(amount)) if amount is not None else 0.0
-            row["net_cash_flow_usd"] = sum(line.sign * row[line.name] for line in lines if line.in_npv)
-            row["cash_change_usd"] = sum(line.sign * row[line.name] for line in lines)
-            cash += row["cash_change_usd"]
-            row["cash_balance_usd"] = cash if horizon else None
-            row["project_debt_balance_usd"] = _money(m, "project_debt_balance_musd", (j, w)) if horizon else 0.0
-            row["revolver_balance_usd"] = _money(m, "revolver_balance_musd", (j, w)) if horizon else 0.0
-            row["depreciation_usd"] = float(pyo.value(m.depreciation_usd[j])) if hasattr(m, "depreciation_usd") else 0.0
-            row["tax_loss_carried_usd"] = _money(m, "tax_loss_carried_musd", (j, w)) if horizon else 0.0
-            row["discount_factor"] = d.discount_factor[j]
-            row["discounted_cash_flow_usd"] = row["net_cash_flow_usd"] * row["discount_factor"]
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _money(m: pyo.ConcreteModel, name: str, key) -> float:
-    """A $M model variable in USD (0 when the family is off)."""
-    var = getattr(m, name, None)
-    return MUSD * float(pyo.value(var[key])) if var is not None and key in var else 0.0
+    lines = m.terms.lines
+    keys = [(j, w) for w in d.scenarios for j in range(d.n_extended)]
+    table = pd.DataFrame({"quarter": [d.extended_quarters[j] for j, _ in keys], "scenario": [w for _, w in keys],
+                          "period": ["horizon" if j < d.n_quarters else "post-horizon" for j, _ in keys]})
+    for line in lines:
+        amounts = m.terms.amounts(line.name)
+        table[line.name] = [float(pyo.value(amounts[k])) if k in amounts else 0.0 for k in keys]
+    table["net_cash_flow_usd"] = sum(line.sign * table[line.name] for line in lines if line.in_npv)
+    table["cash_change_usd"] = sum(line.sign * table[line.name] for line in lines)
+    for name, values in _columns(keys, [family.cashflow_columns(m, d) for family in FAMILIES]).items():
+        table[name] = values
+    table.loc[table["period"] != "horizon", "cash_balance_usd"] = None
+    table["discount_factor"] = [d.discount_factor[j] for j, _ in keys]
+    table["discounted_cash_flow_usd"] = table["net_cash_flow_usd"] * table["discount_factor"]
+    return table
 
 
 def builds_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     """One row per AI hall started: site, start, online and fully billed quarters, MW and capex."""
     rows = []
     for s in d.ai_sites:
-        site = d.sites.loc[s]
-        lead, hall = int(site["lead_quarters"]), float(site["hall_it_mw"])
+        lead, hall = d.lead_quarters[s], d.hall_it_mw[s]
         before = 0
         for t in range(d.n_quarters):
             count = int(round(pyo.value(m.halls_started[s, t])))
-            for _ in range(count - before):
-                number = len([r for r in rows if r["site"] == s]) + 1
+            for number in range(before + 1, count + 1):
                 start = ordinal(d.quarters[t])
                 rows.append({
                     "site": s, "hall": f"{s} #{number}", "start_quarter": d.quarters[t],
                     "online_quarter": label(start + lead), "fully_billed_quarter": label(start + lead + 1),
                     "lead_quarters": lead, "it_mw": hall, "grid_mw": hall * d.base.grid_mw_per_it_mw,
-                    "capex_usd": hall * float(site["capex_usd_per_it_mw"]),
+                    "capex_usd": hall * d.capex_usd_per_it_mw[s],
                 })
             before = max(before, count)
     columns = ["site", "hall", "start_quarter", "online_quarter", "fully_billed_quarter", "lead_quarters",
@@ -169,22 +135,7 @@ def by_year_table(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     }).reset_index()
 
 
-def emissions_table(m: pyo.ConcreteModel, d: ModelData, schedule: pd.DataFrame) -> pd.DataFrame:
-    """One row per (site, quarter, scenario): grid MWh, location-based tCO2 by use, certificates,
-    market-based tCO2 = location - grid tCO2/MWh * certificates."""
-    table = schedule[["site", "quarter", "scenario", "grid_tco2_per_mwh", "mining_tco2", "ai_tco2"]].copy()
-    index = {q: t for t, q in enumerate(d.quarters)}
-    keys = list(zip(table["site"], table["quarter"].map(index), table["scenario"]))
-    table["grid_mwh"] = [float(sum(pyo.value(e) for e in m.terms.energy_mwh.get(k, []))) for k in keys]
-    table["location_tco2"] = table["mining_tco2"] + table["ai_tco2"]
-    certificates = getattr(m, "certificates_mwh", None)
-    table["certificates_mwh"] = [float(pyo.value(certificates[k])) if certificates is not None and k in certificates
-                                 else 0.0 for k in keys]
-    table["market_tco2"] = table["location_tco2"] - table["grid_tco2_per_mwh"] * table["certificates_mwh"]
-    return table
-
-
-def emissions_by_year_table(m: pyo.ConcreteModel, d: ModelData, emissions: pd.DataFrame) -> pd.DataFrame:
+def emissions_by_year_table(d: ModelData, emissions: pd.DataFrame) -> pd.DataFrame:
     """Per (year, scenario): location- and market-based tCO2, the cap and its slack."""
     frame = emissions.assign(year=emissions["quarter"].str[:4].astype(int))
     annual = frame.groupby(["year", "scenario"])[[
@@ -230,5 +181,5 @@ def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.Dat
         "min_cash_balance_usd": float(cash["cash_balance_usd"].min()),
         "peak_project_debt_usd": float(cash["project_debt_balance_usd"].max()),
         "peak_revolver_usd": float(cash["revolver_balance_usd"].max()),
-        "taxes_usd": float(cash["taxes_usd"].sum()) if "taxes_usd" in cash else 0.0,
+        "taxes_usd": float(cash["taxes_usd"].sum()),
     }

@@ -1,8 +1,6 @@
-"""Many independent solves: one `Case` per solve, run sequentially, in a local process pool or on a Dask
-cluster; results are identical whichever way they ran (single-threaded HiGHS, fixed seed).
-
-A case can fix the first year's build decisions (halls started and sites opened in the first four
-quarters) taken from another plan, for regret analysis.
+"""Many independent solves: one `Case` (a label and a pipeline Request) per solve, run sequentially, in a
+local process pool or on a Dask cluster; results are identical whichever way they ran (single-threaded
+HiGHS, fixed seed). A case can keep another plan's first-year build decisions, for regret analysis.
 """
 
 import multiprocessing
@@ -13,25 +11,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from models.scenario import load_scenario
-from optimizer.build import build_model
-from optimizer.data import build_model_data
-from optimizer.results import extract_plan
-from optimizer.solve import SolveOptions, solve_model
-from sites.load import REFERENCE_PORTFOLIO, load_sites
-
-FIRST_YEAR_QUARTERS = 4
+from optimizer import pipeline
 
 
 @dataclass(frozen=True)
 class Case:
     label: str
-    scenario: str = "base"
-    overrides: tuple[str, ...] = ()
-    sites: str = str(REFERENCE_PORTFOLIO)
-    gap: float = 1e-3
-    time_limit: float | None = None
-    fixed_first_year: tuple = ()  # ((variable, site, t, value), ...)
+    request: pipeline.Request
 
 
 @dataclass
@@ -43,25 +29,20 @@ class CaseResult:
     first_year: tuple = ()
 
 
-def check_case(case: Case) -> None:
-    """Raise InputError now, in the planner's process, for a case whose inputs are bad."""
-    build_model_data(load_sites(case.sites), load_scenario(case.scenario, case.overrides))
+def check_cases(cases: list[Case]) -> None:
+    """Raise InputError now, in the planner's process, for any case whose inputs are bad (each distinct
+    input once)."""
+    for request in {(c.request.sites, c.request.scenario, c.request.overrides): c.request for c in cases}.values():
+        pipeline.prepare(request)
 
 
 def run_case(case: Case) -> CaseResult:
-    """Build and solve one case single-threaded; the first-year decisions are returned for regret runs."""
-    data = build_model_data(load_sites(case.sites), load_scenario(case.scenario, case.overrides))
-    model = build_model(data)
-    for name, site, t, value in case.fixed_first_year:
-        getattr(model, name)[site, t].fix(value)
-    info = solve_model(model, SolveOptions(gap=case.gap, time_limit=case.time_limit, threads=1))
-    if not info.has_solution:
-        return CaseResult(case, {"status": info.status, "npv_usd": None})
-    plan = extract_plan(model, data, info, marginals=False)
-    first_year = tuple((name, s, t, int(round(getattr(model, name)[s, t].value)))
-                       for name in ("halls_started", "site_open") for s in data.ai_sites
-                       for t in range(min(FIRST_YEAR_QUARTERS, data.n_quarters)))
-    return CaseResult(case, plan.kpis, plan.by_year, plan.builds, first_year)
+    """Solve one case single-threaded, without the marginals re-solve."""
+    outcome = pipeline.solve(case.request.but(threads=1, marginals=False))
+    if outcome.plan is None:
+        return CaseResult(case, {"status": outcome.info.status, "npv_usd": None})
+    plan = outcome.plan
+    return CaseResult(case, plan.kpis, plan.by_year, plan.builds, pipeline.first_year(outcome))
 
 
 def default_workers() -> int:

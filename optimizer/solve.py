@@ -56,10 +56,13 @@ class SolveInfo:
         return asdict(self)
 
 
-def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions()):
-    """Build the Pyomo model and solve it; returns (model, SolveInfo). Solution values are loaded."""
+def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions(), edit=None):
+    """Build the Pyomo model (then `edit(model)`, e.g. to fix decisions) and solve it; returns
+    (model, SolveInfo). Solution values are loaded."""
     started = time.perf_counter()
     model = build_model(data)
+    if edit is not None:
+        edit(model)
     build_seconds = time.perf_counter() - started
     info = solve_model(model, options, build_seconds)
     return model, info

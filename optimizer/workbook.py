@@ -21,17 +21,12 @@ from pathlib import Path
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
-from models.scenario import scenario_from_rows
 from optimizer.export import assumptions_sheet, sites_sheet
-from optimizer.formulation.terms import CASH_LINES
-from optimizer.gis import operating_npv_usd, site_years
+from optimizer.by_site import operating_npv_usd, site_years
 from optimizer.manifest import manifest_rows
 from optimizer.results import Plan
-from sites.atomic import atomic_path
-from sites.errors import InputError
-from sites.load import as_text, validate_sites
-from sites.quarters import label, ordinal
-from sites.schema import FIELDS_BY_NAME
+from kernel.atomic import atomic_path
+from kernel.quarters import label, ordinal
 
 MINING, AI, NEUTRAL = "#F8CBAD", "#BDD7EE", "#DDEBF7"
 BUILDING, ONLINE, LEASED = "#FFD966", "#9DC3E6", "#2F75B5"
@@ -241,7 +236,7 @@ def cashflow(writer, plan: Plan, f: Formats) -> None:
     ws = writer.sheets["CashFlow"]
     col = {name: j for j, name in enumerate(flows.columns)}
     cell = lambda r, name: xl_rowcol_to_cell(r, col[name])  # noqa: E731
-    lines = [line for line in CASH_LINES.values() if line.name in col]
+    lines = [line for line in plan.cash_lines if line.name in col]
 
     def signed(r, npv_only):
         return "".join(f"{'+' if line.sign > 0 else '-'}{cell(r, line.name)}" for line in lines
@@ -329,20 +324,3 @@ def inputs(writer, plan: Plan, f: Formats) -> None:
     ws = writer.sheets["Assumptions"]
     ws.set_column(table.columns.get_loc("value"), table.columns.get_loc("value"), 16)
     ws.set_column(table.columns.get_loc("description"), table.columns.get_loc("description"), 80)
-
-
-def read_inputs(path: str | Path, overrides: tuple[str, ...] = ()):
-    """The site table and scenario of a plan workbook's `Sites` and `Assumptions` sheets (as a planner may
-    have edited them), with `--set` overrides on top: (sites, scenario)."""
-    path = Path(path)
-    try:
-        sheets = pd.read_excel(path, sheet_name=["Sites", "Assumptions"], dtype=object)
-    except (OSError, ValueError, KeyError) as problem:
-        raise InputError(f"{path}: cannot read the Sites and Assumptions sheets of a plan workbook ({problem}).") from None
-    sites = sheets["Sites"]
-    sites = as_text(sites[[c for c in sites.columns if c in FIELDS_BY_NAME]].dropna(how="all"))
-    table = validate_sites(sites, source=f"{path} (Sites sheet)")
-    rows = sheets["Assumptions"]
-    first = rows[rows["scenario"] == rows["scenario"].iloc[0]] if len(rows) else rows
-    scenario = scenario_from_rows(zip(first["key"], first["value"]), f"{path} (Assumptions sheet)", overrides)
-    return table, scenario

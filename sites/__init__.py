@@ -1,6 +1,6 @@
 """WHERE the power is: the site portfolio, its schema, loading and validation. No Pyomo here."""
 
-from sites.errors import InputError
+from kernel.errors import InputError
 from sites.load import REFERENCE_PORTFOLIO, load_sites, validate_sites
 from sites.schema import SITE_FIELDS
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sites.atomic import atomic_path
+from kernel.atomic import atomic_path
 from sites.load import site_format
 from sites.schema import SITE_FIELDS
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sites.quarters import is_quarter, ordinal
+from kernel.quarters import is_quarter, ordinal
 
 CLASSES = ("firm", "interruptible")
 _STEP = re.compile(r"^(?P<quarter>[^:]+):(?P<mw>[^:]+)(?::(?P<cls>[^:]+))?$")

@@ -12,8 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from sites import geo, ledger
-from sites.errors import InputError
-from sites.quarters import ordinal
+from kernel.errors import InputError
+from kernel.quarters import ordinal
 from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_value
 
 REFERENCE_PORTFOLIO = Path(__file__).parent / "data" / "reference_portfolio.csv"

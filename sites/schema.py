@@ -6,7 +6,7 @@ Each `SiteField` states its name, type, unit, default (None = required), allowed
 
 from dataclasses import dataclass
 
-from sites.quarters import is_quarter
+from kernel.quarters import is_quarter
 
 
 @dataclass(frozen=True)

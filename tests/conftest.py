@@ -13,7 +13,7 @@ from optimizer.cli import app
 from optimizer.data import build_model_data
 from optimizer.results import extract_plan
 from optimizer.solve import SolveOptions, build_and_solve
-from sites.errors import InputError
+from kernel.errors import InputError
 from sites.load import REFERENCE_PORTFOLIO, load_sites, validate_sites
 
 # Property tests draw the same examples on every run, so that CI cannot fail on a draw no one can repeat;

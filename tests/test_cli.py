@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
-from optimizer.formulation.terms import CASH_LINES
+from optimizer.build import cash_lines
 
 SHEETS = ["Summary", "Portfolio", "Timeline", "Schedule", "Builds", "CashFlow", "Emissions", "Marginals", "Sites",
           "Assumptions"]
@@ -81,7 +81,7 @@ def test_workbook_objective_equals_npv_rebuilt_from_cashflow_sheet(tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "plan.xlsx", read_only=True)
     rows = list(wb["CashFlow"].values)
     header = rows[0]
-    lines = {line.name: line.sign for line in CASH_LINES.values() if line.in_npv}
+    lines = {line.name: line.sign for line in cash_lines() if line.in_npv}
     assert {"lease_revenue_usd", "ai_capex_usd", "taxes_usd", "interest_usd"} <= set(lines)
     table = [r for r in rows[1:] if r[header.index("period")] in ("horizon", "post-horizon")]  # not the NPV block
     npv = sum(sum(sign * r[header.index(line)] for line, sign in lines.items()) * r[header.index("discount_factor")]

@@ -6,7 +6,7 @@ import pytest
 from models.economics import (discount_factors, grid_tco2_per_mwh, hashprice_usd_per_ph_day,
                               lease_revenue_usd_per_it_mw, mining_grid_mwh_per_it_mw,
                               mining_revenue_usd_per_it_mw, network_hashrate_ehs, subsidy_btc)
-from sites.quarters import quarter_range
+from kernel.quarters import quarter_range
 from tests.conftest import make_scenario
 
 

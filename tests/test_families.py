@@ -377,7 +377,7 @@ def test_lead_time_greenfield_seven_quarters():
 # ================================================================ 5. power reserved from construction start
 
 def test_hall_reserves_power_from_construction_start():
-    """H3/P1: a 100 MW mining site (BTC $200k: margin > 0 in every quarter) with one hall contracted to
+    """H3/M2/P1: a 100 MW mining site (BTC $200k: margin > 0 in every quarter) with one hall contracted to
     start by 2027Q3 and no lease value starts it exactly in 2027Q3. Miners: 100/1.06 = 94.34 IT MW in t = 0,1;
     (100 - 14)/1.06 = 81.13 from t = 2; a +20 MW step in 2028Q1 lets them back to 94.34 (capacity) with
     120 - 100 - 14 = 6 MW idle. mining grid + AI reserved + idle = secured in every quarter."""
@@ -516,7 +516,7 @@ def test_capex_budget_counts_the_site_opening():
 # ================================================================ 9. objective and terminal value
 
 def test_objective_is_the_discounted_cashflow_with_the_terminal_value():
-    """N1/X5: a mining site (BTC $200k) and an AI hall, 6 terminal quarters. The objective equals
+    """N1/N2/X5: a mining site (BTC $200k) and an AI hall, 6 terminal quarters. The objective equals
     sum_j df[j] * (inflows - outflows) of plan.cashflow rebuilt with the hand df, and the hand NPV; the
     terminal value is 0.92 * rate(2028Q4) * 10 MW * df[7] * a (1 - a^6) / (1 - a), a = 1.1^-1/4, equal to
     the discounted post-horizon lease margin rows."""

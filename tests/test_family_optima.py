@@ -118,8 +118,9 @@ def test_btc_price_zero_runs_no_miners():
 
 
 def test_hall_power_displaces_miners_from_construction_start():
-    """H3/P1: a 100 MW mining site that builds one hall reserves 14 grid MW from the start quarter, so
-    miners keep (100 - 14) / pue_mine IT MW, and mining + reserved + idle = secured in every quarter."""
+    """H3/M2/P1: a 100 MW mining site (miners draw pue_mine grid MW per IT MW) that builds one hall
+    reserves 14 grid MW from the start quarter, so miners keep (100 - 14) / pue_mine IT MW, and mining +
+    reserved + idle = secured in every quarter."""
     site = {**AI, "mining_allowed": "true", "secured_mw": 100, "max_halls": 1}
     plan, d = solve_case(make_sites(site), btc_price_usd_2026=200_000)
     assert list(plan.builds["start_quarter"]) == ["2027Q1"]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from optimizer.checks import check_plan
 from optimizer.cli import app
-from optimizer.formulation.terms import CASH_LINES
+from optimizer.build import cash_lines
 from tests.conftest import make_sites, site_column, solve_case
 
 MINER = {"name": "Miner", "secured_mw": 100}
@@ -92,8 +92,8 @@ def test_tax_losses_are_carried_forward_and_used_first():
                opening_tax_loss_usd=0.0)
     plan, d = solve_case(make_sites(HALL), **tax)
     flows = plan.cashflow[plan.cashflow["period"] == "horizon"]
-    operating = [n for n, line in CASH_LINES.items() if line.category == "operating"]
-    ebitda = flows[operating].mul([CASH_LINES[n].sign for n in operating]).sum(axis=1).to_list()
+    operating = [line for line in cash_lines() if line.category == "operating"]
+    ebitda = sum(line.sign * flows[line.name] for line in operating).to_list()
     depreciation = flows["depreciation_usd"].to_list()
     assert depreciation[:4] == pytest.approx([d.base.ai_capex_retrofit_usd_per_it_mw * B / L] * 4)
     carried, taxes = 0.0, []

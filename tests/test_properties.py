@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from models.scenario import SCENARIO_FIELDS, load_scenario
 from optimizer.data import build_model_data
 from optimizer.solve import SolveOptions, build_and_solve
-from sites.errors import InputError
+from kernel.errors import InputError
 from sites.load import validate_sites
 from tests.conftest import SITE_DEFAULTS
 

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from optimizer.cli import app
 from sites import geo
-from sites.errors import InputError
+from kernel.errors import InputError
 from sites.ledger import Step, negative_balance, parse_steps, peak_mw, secured_mw, site_steps
 from sites.load import REFERENCE_PORTFOLIO, load_sites
-from sites.quarters import quarter_range
+from kernel.quarters import quarter_range
 from tests.conftest import HORIZON, SITE_COLUMNS, make_scenario, make_sites, problems_of, solve_plan, write_csv
 
 DATA = REFERENCE_PORTFOLIO.parent

@@ -2,96 +2,156 @@
 
 Money variables are in $M (suffix `_musd`) to keep the rows well scaled. Per scenario w:
 
-Project debt: draws D[t] >= 0, balance BP[t]; LTC loan-to-cost; PC[s,t] AI capex paid through t
-(halls.py); c_s capex per IT MW; x[s,T-1] IT MW leased at the horizon end; G grace, A amortisation term
-(quarters); rho_p yearly rate.
-    (F1) sum_{i<=t} D[i] <= LTC * sum_s PC[s,t]                (drawn during construction)
-    (F2) sum_{i<=T-1} D[i] <= LTC * sum_s c_s * x[s,T-1]       (only against capacity that is leased)
-    (F3) repayment[t] = sum_{i = t-G-A}^{t-G-1} D[i] / A;  BP[t] = BP[t-1] + D[t] - repayment[t]
-Revolver: balance BR[t] in [0, limit], draws and repayments >= 0: BR[t] = BR[t-1] + draw[t] - repay[t].
+Symbols:
+    DP[t]           project debt drawn in quarter t [$M]
+    BP[t], BR[t]    project debt and revolver balances at the end of quarter t [$M]
+    LTC             loan-to-cost: project debt as a share of the capex of halls whose capacity is leased [ratio]
+    G, A_term       grace quarters before a draw amortises; straight-line amortisation term [quarters]
+    rho_p, rho_r    yearly interest rates of project debt and the revolver [1/yr]
+    Eq[t]           equity raised in quarter t, within [0, Eq_max] [$M]
+    iss             issuance cost as a share of equity raised [ratio]
+
+Equations:
+    (F1) sum_{i<=t} DP[i] <= LTC * sum_s PC[s,t]               (drawn during construction)
+    (F2) sum_{i<=T-1} DP[i] <= LTC * sum_s c_s * x[s,T-1]      (only against capacity that is leased)
+    (F3) repayment[t] = sum_{i = t-G-A_term}^{t-G-1} DP[i] / A_term;  BP[t] = BP[t-1] + DP[t] - repayment[t]
+         revolver: BR[t] = BR[t-1] + draw[t] - repay[t], 0 <= BR[t] <= limit
     (F4) interest[t] = rho_p/4 * BP[t-1] + rho_r/4 * BR[t-1]
-    (F5) what is owed at the horizon end is repaid in the first post-horizon quarter
-Equity: raised Eq[t] in [0, Eq_max]; issuance cost = share * Eq (in the NPV); the raise itself is cash in
-but not value (issued at fair value), so it counts in the cash balance and not in the NPV.
+    (F5) what is owed at the horizon end is repaid, with a last quarter of interest, in the first
+         post-horizon quarter
+    (F6) equity: cash in Eq[t] (issued at fair value: in the cash balance, not in the NPV); its issuance
+         cost iss * Eq[t] is a loss to existing holders (in the NPV)
 """
 
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
+from optimizer.formulation import halls, leasing
+from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, quarter, values
 from optimizer.formulation.halls import capex_paid_through
-from optimizer.formulation.terms import cash_line
+from optimizer.formulation.terms import CashLine
 
 MUSD = 1e6
-DRAW = cash_line("project_debt_draw_usd", +1, "financing")
-REPAY = cash_line("project_debt_repayment_usd", -1, "financing")
-REVOLVER_DRAW = cash_line("revolver_draw_usd", +1, "financing")
-REVOLVER_REPAY = cash_line("revolver_repayment_usd", -1, "financing")
-INTEREST = cash_line("interest_usd", -1, "financing")
-EQUITY = cash_line("equity_raised_usd", +1, "financing", in_npv=False)
-ISSUANCE = cash_line("equity_issuance_cost_usd", -1, "financing")
+REQUIRES = (halls, leasing)
+DRAW = CashLine("project_debt_draw_usd", +1, "financing")
+REPAY = CashLine("project_debt_repayment_usd", -1, "financing")
+REVOLVER_DRAW = CashLine("revolver_draw_usd", +1, "financing")
+REVOLVER_REPAY = CashLine("revolver_repayment_usd", -1, "financing")
+INTEREST = CashLine("interest_usd", -1, "financing")
+EQUITY = CashLine("equity_raised_usd", +1, "financing", in_npv=False)
+ISSUANCE = CashLine("equity_issuance_cost_usd", -1, "financing")
+CASH_LINES = (DRAW, REPAY, REVOLVER_DRAW, REVOLVER_REPAY, INTEREST, EQUITY, ISSUANCE)
+LIMITS = (
+    Limit("revolver_balance_musd", "financing: the revolver limit", at_quarter,
+          lambda d, i, a: f"raise the revolver limit in {quarter(d, i[0])} by ${a:,.1f}M", unit="$M",
+          bound="upper"),
+    Limit("project_debt_leased_only", "financing: project debt only against leased halls", lambda d, i: "horizon end"),
+    Limit("project_debt_during_construction", "financing: loan-to-cost during construction", at_quarter),
+)
+
+
+def _on(flag: bool, m: pyo.ConcreteModel) -> list:
+    return [(t, w) for t in m.T for w in m.W] if flag else []
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     sc = d.base
-    if sc.loan_to_cost > 0 and d.ai_sites:
-        _project_debt(m, d)
-    if sc.revolver_limit_usd > 0:
-        _revolver(m, d)
-    if sc.equity_max_usd_per_quarter > 0:
-        m.equity_raised_musd = pyo.Var(m.T, m.W, bounds=(0, sc.equity_max_usd_per_quarter / MUSD))
-        for t in m.T:
-            for w in m.W:
-                m.terms.add_cash(EQUITY, t, w, MUSD * m.equity_raised_musd[t, w])
-                m.terms.add_cash(ISSUANCE, t, w, sc.equity_issuance_cost_share * MUSD * m.equity_raised_musd[t, w])
+    m.PROJECT_DEBT_TW = pyo.Set(initialize=_on(sc.loan_to_cost > 0 and bool(d.ai_sites), m), dimen=2)
+    m.REVOLVER_TW = pyo.Set(initialize=_on(sc.revolver_limit_usd > 0, m), dimen=2)
+    m.EQUITY_TW = pyo.Set(initialize=_on(sc.equity_max_usd_per_quarter > 0, m), dimen=2)
+    _project_debt(m, d)
+    _revolver(m, d)
+    m.equity_raised_musd = pyo.Var(m.EQUITY_TW, bounds=(0, sc.equity_max_usd_per_quarter / MUSD))
+    for (t, w) in m.EQUITY_TW:
+        m.terms.add_cash(EQUITY.name, t, w, MUSD * m.equity_raised_musd[t, w])
+        m.terms.add_cash(ISSUANCE.name, t, w, sc.equity_issuance_cost_share * MUSD * m.equity_raised_musd[t, w])
 
 
 def _project_debt(m: pyo.ConcreteModel, d: ModelData) -> None:
     sc, last = d.base, d.n_quarters - 1
     grace, term = sc.project_debt_grace_quarters, sc.project_debt_term_quarters
-    m.project_debt_draw_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.project_debt_balance_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    draw = m.project_debt_draw_musd
-    m.project_debt_during_construction = pyo.Constraint(m.T, m.W, rule=lambda m, t, w: sum(
+    m.project_debt_draw_musd = pyo.Var(m.PROJECT_DEBT_TW, domain=pyo.NonNegativeReals)
+    m.project_debt_balance_musd = pyo.Var(m.PROJECT_DEBT_TW, domain=pyo.NonNegativeReals)
+    draw, balance = m.project_debt_draw_musd, m.project_debt_balance_musd
+    m.project_debt_during_construction = pyo.Constraint(m.PROJECT_DEBT_TW, rule=lambda m, t, w: sum(
         draw[i, w] for i in range(t + 1)) <= sc.loan_to_cost * sum(
         capex_paid_through(m, d, s, t) for s in d.ai_sites) / MUSD)
-    m.project_debt_leased_only = pyo.Constraint(m.W, rule=lambda m, w: sum(draw[i, w] for i in m.T) <= (
-        sc.loan_to_cost * sum(d.sites.at[s, "capex_usd_per_it_mw"] * m.leased_it_mw[s, last, w]
-                              for s in d.ai_sites) / MUSD))
+    scenarios = [w for (t, w) in m.PROJECT_DEBT_TW if t == 0]
+    m.project_debt_leased_only = pyo.Constraint(scenarios, rule=lambda m, w: sum(draw[i, w] for i in m.T) <= (
+        sc.loan_to_cost * sum(d.capex_usd_per_it_mw[s] * m.leased_it_mw[s, last, w] for s in d.ai_sites) / MUSD))
     repayment = {(t, w): sum(draw[i, w] for i in range(max(0, t - grace - term), max(0, t - grace))) / term
-                 for t in m.T for w in m.W}
-    m.project_debt_roll = pyo.Constraint(m.T, m.W, rule=lambda m, t, w: m.project_debt_balance_musd[t, w] == (
-        (m.project_debt_balance_musd[t - 1, w] if t > 0 else 0) + draw[t, w] - repayment[t, w]))
-    for t in m.T:
-        for w in m.W:
-            m.terms.add_cash(DRAW, t, w, MUSD * draw[t, w])
-            m.terms.add_cash(REPAY, t, w, MUSD * repayment[t, w])
-            if t > 0:
-                m.terms.add_cash(INTEREST, t, w, sc.project_debt_rate_per_yr / 4 * MUSD
-                                 * m.project_debt_balance_musd[t - 1, w])
-    if d.n_extended > d.n_quarters:
-        for w in m.W:
-            m.terms.add_cash(REPAY, d.n_quarters, w, MUSD * m.project_debt_balance_musd[last, w])
-            m.terms.add_cash(INTEREST, d.n_quarters, w, sc.project_debt_rate_per_yr / 4 * MUSD
-                             * m.project_debt_balance_musd[last, w])
+                 for (t, w) in m.PROJECT_DEBT_TW}
+    m.project_debt_roll = pyo.Constraint(m.PROJECT_DEBT_TW, rule=lambda m, t, w: balance[t, w] == (
+        (balance[t - 1, w] if t > 0 else 0) + draw[t, w] - repayment[t, w]))
+    _debt_cash(m, d, m.PROJECT_DEBT_TW, draw, repayment, balance, DRAW, REPAY, sc.project_debt_rate_per_yr)
 
 
 def _revolver(m: pyo.ConcreteModel, d: ModelData) -> None:
-    sc, last = d.base, d.n_quarters - 1
-    m.revolver_balance_musd = pyo.Var(m.T, m.W, bounds=(0, sc.revolver_limit_usd / MUSD))
-    m.revolver_draw_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.revolver_repay_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.revolver_roll = pyo.Constraint(m.T, m.W, rule=lambda m, t, w: m.revolver_balance_musd[t, w] == (
-        (m.revolver_balance_musd[t - 1, w] if t > 0 else 0) + m.revolver_draw_musd[t, w]
-        - m.revolver_repay_musd[t, w]))
-    for t in m.T:
-        for w in m.W:
-            m.terms.add_cash(REVOLVER_DRAW, t, w, MUSD * m.revolver_draw_musd[t, w])
-            m.terms.add_cash(REVOLVER_REPAY, t, w, MUSD * m.revolver_repay_musd[t, w])
-            if t > 0:
-                m.terms.add_cash(INTEREST, t, w, sc.revolver_rate_per_yr / 4 * MUSD
-                                 * m.revolver_balance_musd[t - 1, w])
-    if d.n_extended > d.n_quarters:
-        for w in m.W:
-            m.terms.add_cash(REVOLVER_REPAY, d.n_quarters, w, MUSD * m.revolver_balance_musd[last, w])
-            m.terms.add_cash(INTEREST, d.n_quarters, w, sc.revolver_rate_per_yr / 4 * MUSD
-                             * m.revolver_balance_musd[last, w])
+    sc = d.base
+    m.revolver_balance_musd = pyo.Var(m.REVOLVER_TW, bounds=(0, sc.revolver_limit_usd / MUSD))
+    m.revolver_draw_musd = pyo.Var(m.REVOLVER_TW, domain=pyo.NonNegativeReals)
+    m.revolver_repay_musd = pyo.Var(m.REVOLVER_TW, domain=pyo.NonNegativeReals)
+    balance = m.revolver_balance_musd
+    m.revolver_roll = pyo.Constraint(m.REVOLVER_TW, rule=lambda m, t, w: balance[t, w] == (
+        (balance[t - 1, w] if t > 0 else 0) + m.revolver_draw_musd[t, w] - m.revolver_repay_musd[t, w]))
+    _debt_cash(m, d, m.REVOLVER_TW, m.revolver_draw_musd, m.revolver_repay_musd, balance, REVOLVER_DRAW,
+               REVOLVER_REPAY, sc.revolver_rate_per_yr)
+
+
+def _debt_cash(m, d: ModelData, keys, draw, repay, balance, draw_line, repay_line, rate: float) -> None:
+    """F3-F5 cash lines of one facility: draws, repayments, interest on the opening balance, and the
+    balance left at the horizon end repaid (with its interest) in the first post-horizon quarter."""
+    last = d.n_quarters - 1
+    for (t, w) in keys:
+        m.terms.add_cash(draw_line.name, t, w, MUSD * draw[t, w])
+        m.terms.add_cash(repay_line.name, t, w, MUSD * repay[t, w])
+        if t > 0:
+            m.terms.add_cash(INTEREST.name, t, w, rate / 4 * MUSD * balance[t - 1, w])
+        if t == last and d.n_extended > d.n_quarters:
+            m.terms.add_cash(repay_line.name, d.n_quarters, w, MUSD * balance[last, w])
+            m.terms.add_cash(INTEREST.name, d.n_quarters, w, rate / 4 * MUSD * balance[last, w])
+
+
+def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {}
+
+
+def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {"project_debt_balance_usd": values(m.project_debt_balance_musd, m.PROJECT_DEBT_TW, MUSD),
+            "revolver_balance_usd": values(m.revolver_balance_musd, m.REVOLVER_TW, MUSD)}
+
+
+def check(plan) -> list[str]:
+    """F1-F6 from the CashFlow and Schedule sheets."""
+    d, problems = plan.data, []
+    for w in d.scenarios:
+        sc, c = d.scenario_values[w], horizon_cash(plan, w).reset_index(drop=True)
+        tail = plan.cashflow[(plan.cashflow["scenario"] == w) & (plan.cashflow["period"] == "post-horizon")]
+        off = lambda a, b: bool((abs(a - b) > TOL_USD).any())  # noqa: E731
+        drawn = c["project_debt_draw_usd"].cumsum()
+        if (drawn > sc.loan_to_cost * c["ai_capex_usd"].cumsum() + TOL_USD).any():
+            problems.append(f"financing: project debt drawn above {sc.loan_to_cost:.0%} of the capex paid ({w}).")
+        s = plan.schedule[(plan.schedule["scenario"] == w) & (plan.schedule["quarter"] == d.quarters[-1])]
+        leased_cost = float((s["site"].map(d.capex_usd_per_it_mw).fillna(0) * s["ai_it_mw_leased"]).sum())
+        if drawn.iloc[-1] > sc.loan_to_cost * leased_cost + TOL_USD:
+            problems.append(f"financing: project debt above {sc.loan_to_cost:.0%} of the capex of the MW leased ({w}).")
+        g, a = sc.project_debt_grace_quarters, sc.project_debt_term_quarters
+        draws = c["project_debt_draw_usd"].tolist()
+        due = [sum(draws[max(0, t - g - a):max(0, t - g)]) / a for t in range(len(c))]
+        if off(c["project_debt_repayment_usd"], due) or off(c["project_debt_balance_usd"], drawn - c[
+                "project_debt_repayment_usd"].cumsum()):
+            problems.append(f"financing: project debt does not amortise over {a} quarters after {g} of grace ({w}).")
+        revolver = (c["revolver_draw_usd"] - c["revolver_repayment_usd"]).cumsum()
+        if off(revolver, c["revolver_balance_usd"]) or (c["revolver_balance_usd"] > sc.revolver_limit_usd + TOL_USD).any():
+            problems.append(f"financing: revolver does not roll forward within its limit ({w}).")
+        opening = (sc.project_debt_rate_per_yr * c["project_debt_balance_usd"]
+                   + sc.revolver_rate_per_yr * c["revolver_balance_usd"]).shift(1, fill_value=0.0) / 4
+        if off(c["interest_usd"], opening):
+            problems.append(f"financing: interest is not the rate on the opening balances ({w}).")
+        owed = c["project_debt_balance_usd"].iloc[-1] + c["revolver_balance_usd"].iloc[-1]
+        if len(tail) and off(tail["project_debt_repayment_usd"].iloc[0] + tail["revolver_repayment_usd"].iloc[0], owed):
+            problems.append(f"financing: the debt owed at the horizon end is not repaid after it ({w}).")
+        if off(c["equity_issuance_cost_usd"], sc.equity_issuance_cost_share * c["equity_raised_usd"]) or (
+                c["equity_raised_usd"] > sc.equity_max_usd_per_quarter + TOL_USD).any():
+            problems.append(f"financing: equity raised or its issuance cost is off ({w}).")
+    return problems

@@ -1,40 +1,68 @@
 """Mining: miners run on installed mining capacity and earn the quarter's hashprice.
 
-Symbols: y[s,t,w] mining IT load operated (IT MW); M_s installed mining capacity (IT MW);
-rev, pow, opx[s,t,w] mining revenue, power cost and non-power opex per IT MW-quarter (USD);
-pue_mine grid MW per IT MW.
+Symbols:
+    y[s,t,w]        mining IT load operated [IT MW]
+    M_s             installed mining capacity: P[s, first quarter] / pue_mine if the site mines (the existing fleet), else 0 [IT MW]
+    rev, pow, opx[s,t,w]  mining revenue, power cost and non-power opex (pool fee + $/MWh) per operated IT MW [USD/IT MW-quarter]
+    pue_mine        mining power usage effectiveness [grid MW/IT MW]
+    e_mine          grid MWh per operated IT MW-quarter: pue_mine * 24 * quarter_days * uptime [MWh/IT MW-quarter]
 
+Equations:
     (M1) 0 <= y[s,t,w] <= M_s                                   (variable bounds)
     (M2) power use  += pue_mine * y[s,t,w]                      (grid MW, coupled in power.py)
-    (M3) cash: mining_revenue_usd += rev*y, mining_power_usd -= pow*y, mining_opex_usd -= opx*y
-    (M4) energy_mwh += e_mine * y;  emissions_tco2 += c[s,t] * e_mine * y
-         (e_mine = pue_mine * 24 * quarter_days * uptime MWh per IT MW-quarter; c grid tCO2/MWh)
+    (M3) cash: mining_revenue_usd += rev*y, mining_power_cost_usd += pow*y, mining_opex_usd += opx*y
+    (M4) energy_mwh += e_mine * y;  emissions_tco2 += ef[s,t] * e_mine * y
 """
 
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.terms import cash_line
+from optimizer.formulation.family import TOL_MW, values, where
+from optimizer.formulation.terms import CashLine
 
-REVENUE = cash_line("mining_revenue_usd", +1, "operating")
-POWER = cash_line("mining_power_cost_usd", -1, "operating")
-OPEX = cash_line("mining_opex_usd", -1, "operating")
+REQUIRES = ()
+REVENUE = CashLine("mining_revenue_usd", +1, "operating")
+POWER = CashLine("mining_power_cost_usd", -1, "operating")
+OPEX = CashLine("mining_opex_usd", -1, "operating")
+CASH_LINES = (REVENUE, POWER, OPEX)
+LIMITS = ()
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
-    sites = d.mining_sites
-    capacity = d.sites["mining_capacity_it_mw"].to_dict()
-    m.MINING_STW = pyo.Set(initialize=[(s, t, w) for s in sites for t in m.T for w in m.W], dimen=3)
+    capacity = d.mining_capacity_it_mw
+    m.MINING_STW = pyo.Set(initialize=[(s, t, w) for s in d.mining_sites for t in m.T for w in m.W], dimen=3)
     m.mining_it_mw = pyo.Var(m.MINING_STW, bounds=lambda _, s, t, w: (0.0, capacity[s]))
-    revenue, power, opex = (d.values("mining_revenue_usd_per_it_mw"), d.values("mining_power_usd_per_it_mw"),
-                            d.values("mining_opex_usd_per_it_mw"))
-    pue, grid_co2 = d.base.mining_pue, d.values("grid_tco2_per_mwh")
-    mwh = d.sites["mining_grid_mwh_per_it_mw"].to_dict()
+    revenue, power, opex = d.mining_revenue_usd_per_it_mw, d.mining_power_usd_per_it_mw, d.mining_opex_usd_per_it_mw
+    pue, grid_co2, mwh = d.base.mining_pue, d.grid_tco2_per_mwh, d.mining_grid_mwh_per_it_mw
     for (s, t, w) in m.MINING_STW:
         y = m.mining_it_mw[s, t, w]
-        m.terms.power_use_mw[(s, t, w)].append(pue * y)
-        m.terms.add_cash(REVENUE, t, w, revenue[s, t, w] * y)
-        m.terms.add_cash(POWER, t, w, power[s, t, w] * y)
-        m.terms.add_cash(OPEX, t, w, opex[s, t, w] * y)
-        m.terms.energy_mwh[(s, t, w)].append(mwh[s] * y)
-        m.terms.emissions_tco2[(s, t, w)].append(grid_co2[s, t, w] * mwh[s] * y)
+        m.terms.power_use_mw.add((s, t, w), pue * y)
+        m.terms.add_cash(REVENUE.name, t, w, revenue[s, t, w] * y)
+        m.terms.add_cash(POWER.name, t, w, power[s, t, w] * y)
+        m.terms.add_cash(OPEX.name, t, w, opex[s, t, w] * y)
+        m.terms.energy_mwh.add((s, t, w), mwh[s] * y)
+        m.terms.emissions_tco2.add((s, t, w), grid_co2[s, t, w] * mwh[s] * y)
+
+
+def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    y = values(m.mining_it_mw, m.MINING_STW)
+    mwh = d.mining_grid_mwh_per_it_mw
+    return {
+        "mining_it_mw": y,
+        "mining_grid_mw": {k: d.base.mining_pue * v for k, v in y.items()},
+        "mining_revenue_usd": {k: d.mining_revenue_usd_per_it_mw[k] * v for k, v in y.items()},
+        "mining_power_cost_usd": {k: d.mining_power_usd_per_it_mw[k] * v for k, v in y.items()},
+        "mining_opex_usd": {k: d.mining_opex_usd_per_it_mw[k] * v for k, v in y.items()},
+        "mining_tco2": {k: d.grid_tco2_per_mwh[k] * mwh[k[0]] * v for k, v in y.items()},
+    }
+
+
+def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {}
+
+
+def check(plan) -> list[str]:
+    """M1: miners within installed capacity."""
+    s = plan.schedule
+    over = s["mining_it_mw"] - s["site"].map(plan.data.mining_capacity_it_mw) > TOL_MW
+    return [f"mining: miners exceed installed capacity at {where(s, over)}."] if over.any() else []

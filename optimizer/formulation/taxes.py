@@ -1,72 +1,135 @@
 """Taxes: a flat rate on operating profit less depreciation and interest, losses carried forward (linear).
 
-Symbols (per scenario w, money variables in $M): EBITDA[j] = sum of the operating cash lines; I[j]
-interest; Dep[j] tax depreciation; tau tax rate; b bonus share; sh shell share of AI capex; Q_m, Q_sh,
-Q_a tax lives in quarters (AI M&E and site opening, shell, ASICs); PC[s,j] AI capex paid through j;
-p[s,j] = PC[s,j] - PC[s,j-1]; O[s,j] = K_s z[s,j] site opening paid through j; A0 ASIC basis.
+Money variables in $M. Splitting the taxable income into TP - TL is exact: inflating both only moves tax
+later, at a loss.
 
-    (T1) Dep[j] = sum_s (1-sh) * (b p[s,j] + (1-b) (PC[s,j] - PC[s,j-Q_m]) / Q_m)
-                + sum_s sh * (PC[s,j] - PC[s,j-Q_sh]) / Q_sh
-                + sum_s (b (O[s,j] - O[s,j-1]) + (1-b) (O[s,j] - O[s,j-Q_m]) / Q_m)
-                + A0 / Q_a  for j < Q_a
-    (T2) horizon: EBITDA[t] - Dep[t] - I[t] = P[t] - L[t]  (P, L >= 0: profit, loss)
-         NOL[t] = NOL[t-1] + L[t] - U[t], NOL[-1] = opening losses;  U[t] <= NOL[t-1],  U[t] <= P[t]
-         taxes[t] = tau * (P[t] - U[t])
+Symbols (per scenario w):
+    EBITDA[j]       sum of the operating cash lines of quarter j [USD]
+    I[j]            interest paid in quarter j (financing.py) [USD]
+    Dep[j]          tax depreciation of quarter j [USD]
+    tau             flat corporate tax rate [ratio]
+    b               bonus depreciation: share of AI M&E, site opening and ASIC capex expensed when paid [ratio]
+    sh              share of AI capex that is building shell (never bonus) [ratio]
+    life_m, life_sh, life_a  tax lives of AI M&E and site opening, of the shell, of ASICs [quarters]
+    dPC[s,j]        AI capex of site s paid in quarter j: PC[s,j] - PC[s,j-1] [USD]
+    O[s,j]          site opening cost of site s paid through j: K_s z[s,j] [USD]
+    A0              undepreciated ASIC tax basis at the horizon start [USD]
+    TP[t], TL[t]    taxable profit and taxable loss of quarter t [$M]
+    U[t], NOL[t]    tax losses used in t; losses carried forward at the end of t [$M]
+
+Equations:
+    (T1) Dep[j] = sum_s (1-sh) * (b dPC[s,j] + (1-b) (PC[s,j] - PC[s,j-life_m]) / life_m)
+                + sum_s sh * (PC[s,j] - PC[s,j-life_sh]) / life_sh
+                + sum_s (b (O[s,j] - O[s,j-1]) + (1-b) (O[s,j] - O[s,j-life_m]) / life_m)
+                + A0 / life_a  for j < life_a
+    (T2) horizon: EBITDA[t] - Dep[t] - I[t] = TP[t] - TL[t]  (TP, TL >= 0)
+         NOL[t] = NOL[t-1] + TL[t] - U[t], NOL[-1] = opening losses;  U[t] <= NOL[t-1],  U[t] <= TP[t]
+         taxes[t] = tau * (TP[t] - U[t])
     (T3) post-horizon quarters: taxes[j] = tau * (EBITDA[j] - Dep[j] - I[j]), a credit when negative
          (assumed absorbed by other group income); losses left at the horizon end carry no value.
-Splitting the taxable income into P - L is exact: inflating both only moves tax later, at a loss.
 """
 
+import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
+from optimizer.formulation import carbon, financing, halls, site_opening
+from optimizer.formulation.family import TOL_USD, values
 from optimizer.formulation.financing import INTEREST, MUSD
 from optimizer.formulation.halls import capex_paid_through
-from optimizer.formulation.terms import cash_line
+from optimizer.formulation.terms import CashLine
 
-TAXES = cash_line("taxes_usd", -1, "tax")
+REQUIRES = (halls, site_opening, financing, carbon)
+TAXES = CashLine("taxes_usd", -1, "tax")
+CASH_LINES = (TAXES,)
+LIMITS = ()
 
 
-def depreciation(m: pyo.ConcreteModel, d: ModelData, j: int):
-    """Dep[j] (USD), eq. (T1)."""
-    sc = d.base
+def lives(sc) -> tuple[int, int, int]:
+    """(life_m, life_sh, life_a) in quarters."""
+    return int(4 * sc.ai_mep_tax_life_yr), int(4 * sc.ai_shell_tax_life_yr), int(4 * sc.asic_tax_life_yr)
+
+
+def depreciation(paid_through, opened_through, sc, j: int):
+    """Dep[j], eq. (T1), from PC(k) = AI capex paid through k and O(k) = opening cost paid through k
+    (both 0 for k < 0); linear, so it holds per site and for the portfolio's totals alike."""
     b, sh = sc.bonus_depreciation_share, sc.ai_capex_shell_share
-    q_m, q_sh, q_a = 4 * sc.ai_mep_tax_life_yr, 4 * sc.ai_shell_tax_life_yr, 4 * sc.asic_tax_life_yr
-    total = sc.asic_tax_basis_usd / q_a if j < q_a else 0.0
-    last = d.n_quarters - 1
-    for s in d.ai_sites:
-        pc = lambda k: capex_paid_through(m, d, s, k)  # noqa: E731
-        opened = lambda k: 0 if k < 0 else d.sites.at[s, "site_opening_cost_usd"] * m.site_open[s, min(k, last)]  # noqa: E731
-        total += (1 - sh) * (b * (pc(j) - pc(j - 1)) + (1 - b) * (pc(j) - pc(j - int(q_m))) / q_m)
-        total += sh * (pc(j) - pc(j - int(q_sh))) / q_sh
-        total += b * (opened(j) - opened(j - 1)) + (1 - b) * (opened(j) - opened(j - int(q_m))) / q_m
-    return total
+    q_m, q_sh, q_a = lives(sc)
+    pc, opened = paid_through, opened_through
+    return ((sc.asic_tax_basis_usd / q_a if j < q_a else 0.0)
+            + (1 - sh) * (b * (pc(j) - pc(j - 1)) + (1 - b) * (pc(j) - pc(j - q_m)) / q_m)
+            + sh * (pc(j) - pc(j - q_sh)) / q_sh
+            + b * (opened(j) - opened(j - 1)) + (1 - b) * (opened(j) - opened(j - q_m)) / q_m)
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
-    sc = d.base
-    if sc.tax_rate <= 0:
-        return
-    m.depreciation_usd = pyo.Expression(range(d.n_extended), rule=lambda m, j: depreciation(m, d, j))
+    sc, last = d.base, d.n_quarters - 1
+    on = sc.tax_rate > 0
+    pc = lambda k: sum(capex_paid_through(m, d, s, k) for s in d.ai_sites)  # noqa: E731
+    opened = lambda k: 0 if k < 0 else sum(d.site_opening_cost_usd[s] * m.site_open[s, min(k, last)]  # noqa: E731
+                                           for s in d.ai_sites)
+    m.depreciation_usd = pyo.Expression(range(d.n_extended) if on else [],
+                                        rule=lambda m, j: depreciation(pc, opened, sc, j))
     taxable = lambda j, w: (m.terms.net(j, w, categories=("operating",)) - m.depreciation_usd[j]  # noqa: E731
-                            - m.terms.cash(INTEREST, j, w))
-    m.taxable_profit_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.taxable_loss_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.tax_loss_used_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
-    m.tax_loss_carried_musd = pyo.Var(m.T, m.W, domain=pyo.NonNegativeReals)
+                            - m.terms.cash(INTEREST.name, j, w))
+    m.TAX_TW = pyo.Set(initialize=[(t, w) for t in m.T for w in m.W] if on else [], dimen=2)
+    m.taxable_profit_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
+    m.taxable_loss_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
+    m.tax_loss_used_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
+    m.tax_loss_carried_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
     opening = sc.opening_tax_loss_usd / MUSD
     carried = lambda t, w: m.tax_loss_carried_musd[t - 1, w] if t > 0 else opening  # noqa: E731
-    m.taxable_income_split = pyo.Constraint(m.T, m.W, rule=lambda m, t, w: taxable(t, w) / MUSD == (
+    m.taxable_income_split = pyo.Constraint(m.TAX_TW, rule=lambda m, t, w: taxable(t, w) / MUSD == (
         m.taxable_profit_musd[t, w] - m.taxable_loss_musd[t, w]))
-    m.tax_loss_roll = pyo.Constraint(m.T, m.W, rule=lambda m, t, w: m.tax_loss_carried_musd[t, w] == (
+    m.tax_loss_roll = pyo.Constraint(m.TAX_TW, rule=lambda m, t, w: m.tax_loss_carried_musd[t, w] == (
         carried(t, w) + m.taxable_loss_musd[t, w] - m.tax_loss_used_musd[t, w]))
-    m.tax_loss_use_available = pyo.Constraint(m.T, m.W, rule=lambda m, t, w:
+    m.tax_loss_use_available = pyo.Constraint(m.TAX_TW, rule=lambda m, t, w:
                                               m.tax_loss_used_musd[t, w] <= carried(t, w))
-    m.tax_loss_use_profit = pyo.Constraint(m.T, m.W, rule=lambda m, t, w:
+    m.tax_loss_use_profit = pyo.Constraint(m.TAX_TW, rule=lambda m, t, w:
                                            m.tax_loss_used_musd[t, w] <= m.taxable_profit_musd[t, w])
-    for w in m.W:
+    for w in (m.W if on else ()):
         for t in m.T:
-            m.terms.add_cash(TAXES, t, w, sc.tax_rate * MUSD * (
+            m.terms.add_cash(TAXES.name, t, w, sc.tax_rate * MUSD * (
                 m.taxable_profit_musd[t, w] - m.tax_loss_used_musd[t, w]))
         for j in range(d.n_quarters, d.n_extended):
-            m.terms.add_cash(TAXES, j, w, sc.tax_rate * taxable(j, w))
+            m.terms.add_cash(TAXES.name, j, w, sc.tax_rate * taxable(j, w))
+
+
+def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {}
+
+
+def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    dep = values(m.depreciation_usd, list(m.depreciation_usd))
+    return {"depreciation_usd": {(j, w): dep[j] for j in dep for w in d.scenarios},
+            "tax_loss_carried_usd": values(m.tax_loss_carried_musd, m.TAX_TW, MUSD)}
+
+
+def check(plan) -> list[str]:
+    """T1-T3 from the CashFlow sheet: depreciation from the capex lines; taxes / tau - change in losses
+    carried = taxable income (TP - U minus TL - U) in the horizon, taxes = tau * taxable income after it."""
+    d, problems = plan.data, []
+    operating = [line for line in plan.cash_lines if line.category == "operating"]
+    for w in d.scenarios:
+        sc = d.scenario_values[w]
+        c = plan.cashflow[plan.cashflow["scenario"] == w].reset_index(drop=True)
+        if sc.tax_rate <= 0:
+            if (c["taxes_usd"].abs() > TOL_USD).any():
+                problems.append(f"taxes: taxes paid at a zero tax rate ({w}).")
+            continue
+        paid, opened = np.cumsum(c["ai_capex_usd"]), np.cumsum(c["site_opening_usd"])
+        at = lambda series: lambda k: float(series[k]) if k >= 0 else 0.0  # noqa: E731
+        dep = np.array([depreciation(at(paid), at(opened), sc, j) for j in range(len(c))])
+        if (abs(dep - c["depreciation_usd"]) > TOL_USD).any():
+            problems.append(f"taxes: depreciation does not follow from the capex paid ({w}).")
+        taxable = sum(line.sign * c[line.name] for line in operating) - dep - c["interest_usd"]
+        horizon = c["period"] == "horizon"
+        carried = c["tax_loss_carried_usd"].where(horizon, 0.0)
+        change = carried - carried.shift(1, fill_value=sc.opening_tax_loss_usd)
+        implied = c["taxes_usd"] / sc.tax_rate - change
+        if (abs(implied - taxable)[horizon] > TOL_USD * 10).any() or (carried < -TOL_USD).any() or (
+                c["taxes_usd"][horizon] < -TOL_USD).any():
+            problems.append(f"taxes: horizon taxes and losses carried do not follow from taxable income ({w}).")
+        if (abs(c["taxes_usd"] - sc.tax_rate * taxable)[~horizon] > TOL_USD).any():
+            problems.append(f"taxes: post-horizon taxes are not the rate on taxable income ({w}).")
+    return problems

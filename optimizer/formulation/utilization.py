@@ -1,25 +1,55 @@
-"""Utilization: a hall online for K quarters must be at least u_min leased, so that the model builds
+"""Utilization: a hall online for k_u quarters must be at least u_min leased, so that the model builds
 fewer halls when demand cannot fill them instead of leaving stranded capacity silently.
 
-Symbols: x[s,t,w] leased IT MW; N[s,t] halls started so far; B_s hall IT MW; L_s lead time; K quarters
-online before the floor applies; u_min least leased share.
+Symbols:
+    u_min           least leased share of a hall once online for k_u quarters [ratio]
+    k_u             quarters online before the utilization floor applies [quarters]
 
-    (U1) x[s,t,w] >= u_min * B_s * N[s, t - L_s - K]
+Equations:
+    (U1) x[s,t,w] >= u_min * B_s * N[s, t - L_s - k_u]
 """
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
+from optimizer.formulation import halls, lead_time, leasing
+from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, quarter, where
 from optimizer.formulation.halls import cumulative
+
+REQUIRES = (halls, leasing)
+CASH_LINES = ()
+LIMITS = (
+    Limit("utilization_floor", "utilization: halls online must be leased", at_site_quarter,
+          lambda d, i, a: f"{i[0]}: lease {a:,.1f} IT MW less than the utilization floor asks in {quarter(d, i[1])}",
+          unit="IT MW"),
+)
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     u_min, k = d.base.utilization_min_share, d.base.utilization_after_quarters
-    if u_min <= 0:
-        return
-    hall = d.sites["hall_it_mw"].to_dict()
-    lead = d.sites["lead_quarters"].astype(int).to_dict()
-    keys = [(s, t, w) for (s, t, w) in m.AI_STW if t - lead[s] - k >= 0]
-    m.utilization_floor = pyo.Constraint(
-        keys, rule=lambda m, s, t, w:
-        m.leased_it_mw[s, t, w] >= u_min * hall[s] * cumulative(m, s, t - lead[s] - k))
+    lead = d.lead_quarters
+    keys = [(s, t, w) for (s, t, w) in m.AI_STW if t - lead[s] - k >= 0] if u_min > 0 else []
+    m.utilization_floor = pyo.Constraint(keys, rule=lambda m, s, t, w: (
+        m.leased_it_mw[s, t, w] >= u_min * d.hall_it_mw[s] * cumulative(m, s, t - lead[s] - k)))
+
+
+def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {}
+
+
+def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    return {}
+
+
+def check(plan) -> list[str]:
+    """U1 from the Builds and Schedule sheets."""
+    sc, s = plan.data.base, plan.schedule
+    if sc.utilization_min_share <= 0:
+        return []
+    k = sc.utilization_after_quarters
+    need = lead_time.hall_mw(plan, lambda age: sc.utilization_min_share if age >= k else 0.0)
+    required = pd.Series([need.get((r.site, r.quarter), 0.0) for r in s.itertuples()], index=s.index)
+    short = required - s["ai_it_mw_leased"] > TOL_MW
+    return [f"utilization: halls less than {sc.utilization_min_share:.0%} leased at {where(s, short)}."
+            ] if short.any() else []

@@ -1,0 +1,65 @@
+"""Per-site views of a plan: site x year MW by use, the operating NPV of each site, and the MW by site of a
+plan workbook's Schedule sheet (for maps).
+
+    operating_npv_usd(s) = sum_t df_t * (mining revenue - power - mining opex + lease revenue - AI opex)[s,t]
+                           - sum_halls sum_{k<L} df_{start+k} * capex / L - df_{first start} * K_s
+                           + terminal(s),  terminal(s) = x[s,T-1] / sum_s' x[s',T-1] * discounted
+                             post-horizon operating lines of the CashFlow sheet
+
+i.e. the site's own flows before financing, taxes and carbon costs, which stay portfolio-wide.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+
+from kernel.quarters import ordinal
+from optimizer.results import Plan
+
+YEAR_COLUMNS = ("secured_mw", "firm_mw", "mining_it_mw", "mining_grid_mw", "ai_it_mw_under_construction",
+                "ai_it_mw_online", "ai_it_mw_leased", "ai_grid_mw_reserved", "idle_grid_mw")
+
+
+def site_years(schedule: pd.DataFrame) -> pd.DataFrame:
+    """(site, year) quarterly averages of the MW columns of a Schedule table (first scenario)."""
+    first = schedule[schedule["scenario"] == schedule["scenario"].iloc[0]].copy()
+    first["year"] = first["quarter"].map(lambda q: ordinal(q) // 4)
+    columns = [c for c in YEAR_COLUMNS if c in first]
+    return first.groupby(["site", "year"], sort=False)[columns].mean().reset_index()
+
+
+def operating_npv_usd(plan: Plan) -> pd.Series:
+    """Per site: discounted own flows over the horizon, capex and opening cost, and terminal share."""
+    d = plan.data
+    s = plan.schedule[plan.schedule["scenario"] == d.scenarios[0]]
+    df = dict(zip(d.quarters, d.discount_factor))
+    flows = (s["mining_revenue_usd"] - s["mining_power_cost_usd"] - s["mining_opex_usd"]
+             + s["lease_revenue_usd"] - s["ai_opex_usd"]) * s["quarter"].map(df)
+    npv = flows.groupby(s["site"]).sum().reindex(d.sites.index, fill_value=0.0)
+    start = {q: j for j, q in enumerate(d.extended_quarters)}
+    for build in plan.builds.itertuples():
+        j0, lead = start[build.start_quarter], int(build.lead_quarters)
+        npv[build.site] -= sum(d.discount_factor[j0 + k] for k in range(lead) if j0 + k < d.n_extended) \
+            * build.capex_usd / lead
+    for site, first in plan.builds.groupby("site")["start_quarter"].min().items():
+        npv[site] -= d.discount_factor[start[first]] * float(d.sites.at[site, "site_opening_cost_usd"])
+    tail = plan.cashflow[(plan.cashflow["period"] == "post-horizon")
+                         & (plan.cashflow["scenario"] == d.scenarios[0])]
+    operating = [line for line in plan.cash_lines if line.category == "operating"]
+    terminal = float((sum(line.sign * tail[line.name] for line in operating)
+                      * tail["discount_factor"]).sum())
+    leased_end = s[s["quarter"] == d.quarters[-1]].set_index("site")["ai_it_mw_leased"]
+    if leased_end.sum() > 0:
+        npv = npv.add(terminal * leased_end / leased_end.sum(), fill_value=0.0)
+    return npv
+
+
+def plan_mw_by_site(plan_xlsx: str | Path, year: int | None) -> tuple[pd.DataFrame, int]:
+    """Mining and AI grid MW per site, averaged over `year` (default: the plan's last year), from the
+    Schedule sheet of a plan workbook."""
+    schedule = pd.read_excel(plan_xlsx, sheet_name="Schedule")
+    years = site_years(schedule)
+    year = int(years["year"].max()) if year is None else year
+    if year not in set(years["year"]):
+        raise ValueError(f"year {year} is not in the plan; allowed: {years['year'].min()}-{years['year'].max()}")
+    return years[years["year"] == year].set_index("site"), year

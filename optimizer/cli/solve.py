@@ -1,0 +1,112 @@
+"""`hashpivot solve`: one portfolio, one plan workbook (and optional JSON, GeoPackage, CSV, Parquet)."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from kernel.errors import InputError
+from optimizer import pipeline
+from optimizer.cli.common import (EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
+                                  GapOption, SitesOption, err, fail, interruptible, out, refuse_overwrite,
+                                  require_suffix)
+from sites.load import REFERENCE_PORTFOLIO
+
+
+def solve(
+    sites: SitesOption = REFERENCE_PORTFOLIO,
+    scenario: Annotated[str, typer.Option(help="Scenario: a bundled name (see `scenarios list`) or a TOML file.")] = "base",
+    set_: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None,
+    out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("plan.xlsx"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
+    gap: GapOption = 1e-3,
+    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit (seconds).", min=0.0)] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Solver threads.", min=1)] = None,
+    json_: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object on stdout.")] = False,
+    json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
+    manifest_out: Annotated[Optional[Path], typer.Option("--manifest", help="Also write the run record (JSON).")] = None,
+    gpkg_out: Annotated[Optional[Path], typer.Option("--gpkg", help="Also write site results with geometry (GeoPackage).")] = None,
+    from_plan: Annotated[Optional[Path], typer.Option("--from", help="Re-solve from a plan workbook's Sites and Assumptions sheets (as edited); --set still applies.")] = None,
+    csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="Also write every table as CSV into this folder.")] = None,
+    parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
+) -> None:
+    """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
+    from optimizer.export import json_ready, kpi_json, write_json, write_tables
+    from optimizer.gis import write_gpkg
+    from optimizer.infeasibility import explain_infeasible
+    from optimizer.manifest import build_manifest, now
+    from optimizer.workbook import write_workbook
+
+    started = now()
+    request = pipeline.Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()),
+                               from_plan=None if from_plan is None else str(from_plan), gap=gap,
+                               time_limit=time_limit, threads=threads)
+    try:
+        require_suffix(out_path, ".xlsx", "--out", "workbook")
+        prepared = pipeline.prepare(request)
+        require_suffix(gpkg_out, ".gpkg", "--gpkg", "GeoPackage")
+        for path in (out_path, json_out, manifest_out, gpkg_out, csv_dir, parquet_dir):
+            refuse_overwrite(path, force, f"--out {path}")
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    try:
+        outcome = interruptible(pipeline.solve, request, prepared)
+        info, plan, inputs = outcome.info, outcome.plan, outcome.inputs
+        if info.status == "infeasible":
+            fail(explain_infeasible(outcome.model, outcome.data), EXIT_INFEASIBLE)
+        if plan is None:
+            fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
+                 "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
+        manifest = build_manifest(inputs.site_file, inputs.sources, request.overrides, inputs.scenario.describe(),
+                                  request.options, info, started)
+        write_workbook(plan, out_path, manifest)
+        if json_out:
+            write_json(kpi_json(plan), json_out)
+        if manifest_out:
+            write_json(json.dumps(json_ready(manifest), indent=1), manifest_out)
+        if gpkg_out:
+            write_gpkg(plan, gpkg_out)
+        for folder, kind in ((csv_dir, "csv"), (parquet_dir, "parquet")):
+            if folder is not None:
+                write_tables(plan, folder, kind, force)
+    except KeyboardInterrupt:
+        fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    for violation in outcome.violations:
+        err.print(f"check failed: {violation}", markup=False, highlight=False)
+    if info.status != "optimal":
+        err.print(f"[bold red]Time limit reached: this plan is the best found, not proven optimal (MIP gap "
+                  f"{info.mip_gap:.3%}, bound ${info.bound_usd / 1e6:,.1f}M).[/]")
+    if json_:
+        sys.stdout.write(kpi_json(plan) + "\n")
+        return
+    print_summary(plan, out_path)
+
+
+def print_summary(plan, out_path: Path) -> None:
+    k = plan.kpis
+    flag = "" if k["status"] == "optimal" else "  [bold red](NOT PROVEN OPTIMAL: time limit)[/]"
+    out.print(f"[bold]hashpivot[/] {k['sites']} sites, {k['horizon']}: status [bold]{k['status']}[/]{flag}")
+    out.print(f"NPV ${k['npv_usd'] / 1e6:,.1f}M   MIP gap {k['mip_gap']:.3%}   LP-relaxation gap "
+              f"{(k['lp_relaxation_gap'] or 0):.3%}   build {k['build_seconds']:.2f} s   solve "
+              f"{k['solve_seconds']:.2f} s   ({k['rows']} rows x {k['columns']} cols, {k['nonzeros']} nnz)")
+    out.print(f"AI halls {k['ai_halls_built']} ({k['ai_it_mw_built']:.0f} IT MW, first start "
+              f"{k['first_ai_start_quarter']}); mining {k['mining_it_mw_start']:.0f} IT MW at the start")
+    out.print(f"cash low ${k['min_cash_balance_usd'] / 1e6:,.0f}M; peak project debt "
+              f"${k['peak_project_debt_usd'] / 1e6:,.0f}M; peak revolver ${k['peak_revolver_usd'] / 1e6:,.0f}M; "
+              f"taxes ${k['taxes_usd'] / 1e6:,.0f}M; emissions {k['market_tco2'] / 1e6:,.2f} MtCO2 (market-based)")
+    table = Table(title="MW by use by year", show_edge=False)
+    columns = (("year", "year"), ("mining_it_mw_avg", "mining IT MW (avg)"),
+               ("ai_it_mw_under_construction_end", "AI IT MW building"), ("ai_it_mw_online_end", "AI IT MW online"),
+               ("ai_it_mw_leased_end", "AI IT MW leased"), ("idle_grid_mw_avg", "idle grid MW (avg)"))
+    for _, title in columns:
+        table.add_column(title, justify="right")
+    for row in plan.by_year.to_dict("records"):
+        table.add_row(str(row["year"]), *(f"{row[column]:,.0f}" for column, _ in columns[1:]))
+    out.print(table)
+    out.print(f"wrote {out_path}")

@@ -1,0 +1,108 @@
+"""The one pipeline behind every entry point (`solve`, `compare`, `sweep`, `tornado`, Dask workers and the
+Python API):
+
+    load sites -> scenario -> ModelData -> build -> solve -> plan tables -> checks
+
+    >>> from optimizer.pipeline import Request, solve
+    >>> outcome = solve(Request(scenario="bear", overrides=("cash_floor_usd=3e8",)))
+    >>> outcome.plan.kpis["npv_usd"], outcome.violations
+
+`prepare` does everything that can fail on bad input (InputError) before any solve starts.
+"""
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from models.scenario import Scenario, resolve_scenario
+from optimizer.checks import check_plan
+from optimizer.data import ModelData, build_model_data
+from optimizer.plan_inputs import read_inputs
+from optimizer.results import Plan, extract_plan
+from optimizer.solve import SolveInfo, SolveOptions, build_and_solve
+from sites.load import REFERENCE_PORTFOLIO, load_sites
+
+FIRST_YEAR_QUARTERS = 4
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to solve and how; plain values, so that it pickles to a worker process or a Dask cluster."""
+    sites: str = str(REFERENCE_PORTFOLIO)
+    scenario: str = "base"
+    overrides: tuple[str, ...] = ()
+    from_plan: str | None = None      # a plan workbook whose Sites and Assumptions sheets are the inputs
+    gap: float = 1e-3
+    time_limit: float | None = None
+    threads: int | None = None
+    marginals: bool = True
+    fixed: tuple = ()                 # ((site, t, halls started by t, site open), ...): decisions to keep
+
+    @property
+    def options(self) -> SolveOptions:
+        return SolveOptions(gap=self.gap, time_limit=self.time_limit, threads=self.threads)
+
+    def but(self, **changes) -> "Request":
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    sites: pd.DataFrame
+    scenario: Scenario
+    sources: dict          # scenario key -> the file or `--set` it came from ({"plan": path} with --from)
+    site_file: Path        # the file the sites came from (the plan workbook with --from)
+
+
+@dataclass
+class Outcome:
+    request: Request
+    inputs: Inputs
+    data: ModelData
+    model: pyo.ConcreteModel
+    info: SolveInfo
+    plan: Plan | None = None                     # None when no plan was found
+    violations: list[str] = field(default_factory=list)
+
+
+def read(request: Request) -> Inputs:
+    """The site table and scenario of a request (InputError on bad input)."""
+    if request.from_plan is not None:
+        sites, scenario = read_inputs(request.from_plan, request.overrides)
+        return Inputs(sites, scenario, {"plan": str(request.from_plan)}, Path(request.from_plan))
+    scenario, sources = resolve_scenario(request.scenario, request.overrides)
+    return Inputs(load_sites(request.sites, scenario.horizon), scenario, sources, Path(request.sites))
+
+
+def prepare(request: Request) -> tuple[Inputs, ModelData]:
+    """Inputs and ModelData: every input check, before any work on the model."""
+    inputs = read(request)
+    return inputs, build_model_data(inputs.sites, inputs.scenario)
+
+
+def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None) -> Outcome:
+    """Build, solve, extract the plan tables and check them (prepared inputs are reused when given)."""
+    inputs, data = prepared or prepare(request)
+    model, info = build_and_solve(data, request.options, lambda m: keep(m, request.fixed))
+    outcome = Outcome(request, inputs, data, model, info)
+    if info.has_solution:
+        outcome.plan = extract_plan(model, data, info, marginals=request.marginals)
+        outcome.violations = check_plan(outcome.plan)
+        outcome.plan.kpis["check_violations"] = len(outcome.violations)
+    return outcome
+
+
+def keep(m: pyo.ConcreteModel, decisions: tuple) -> None:
+    """Fix build decisions taken from another plan: halls started by t and whether the site is open."""
+    for site, t, halls, opened in decisions:
+        m.halls_started[site, t].fix(halls)
+        m.site_open[site, t].fix(opened)
+
+
+def first_year(outcome: Outcome, quarters: int = FIRST_YEAR_QUARTERS) -> tuple:
+    """The build decisions of the first `quarters` quarters of a solved plan, for `keep`."""
+    m, d = outcome.model, outcome.data
+    return tuple((s, t, int(round(m.halls_started[s, t].value)), int(round(m.site_open[s, t].value)))
+                 for s in d.ai_sites for t in range(min(quarters, d.n_quarters)))
