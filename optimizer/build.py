@@ -9,11 +9,11 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import (capex_budget, carbon, earliest_revenue, financing, halls, lead_time,
-                                   leasing, liquidity, mining, objective, power, site_opening, taxes,
+                                   leasing, liquidity, mining, mining_commitment, objective, power, site_opening, taxes,
                                    utilization)
 from optimizer.formulation.terms import CashLine, Terms, ordered
 
-FAMILIES = (mining, halls, site_opening, lead_time, leasing, earliest_revenue, utilization, financing,
+FAMILIES = (mining, mining_commitment, halls, site_opening, lead_time, leasing, earliest_revenue, utilization, financing,
             power, carbon, capex_budget, taxes, liquidity, objective)
 
 

@@ -42,7 +42,7 @@ def operating_npv_usd(plan: Plan) -> pd.Series:
         npv[build.site] -= sum(d.discount_factor[j0 + k] for k in range(lead) if j0 + k < d.n_extended) \
             * build.capex_usd / lead
     for site, first in plan.builds.groupby("site")["start_quarter"].min().items():
-        npv[site] -= d.discount_factor[start[first]] * float(d.sites.at[site, "site_opening_cost_usd"])
+        npv[site] -= d.discount_factor[start[first]] * d.site_opening_cost_usd[site]
     tail = plan.cashflow[(plan.cashflow["period"] == "post-horizon")
                          & (plan.cashflow["scenario"] == d.scenarios[0])]
     operating = [line for line in plan.cash_lines if line.category == "operating"]

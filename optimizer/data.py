@@ -80,6 +80,8 @@ class ModelData:
     mining_capacity_it_mw = cached_property(lambda self: self._site("mining_capacity_it_mw"))  # M_s
     mining_grid_mwh_per_it_mw = cached_property(lambda self: self._site("mining_grid_mwh_per_it_mw"))
     market = cached_property(lambda self: self._site("market", str))
+    mining_commitment_it_mw = cached_property(lambda self: self._site("mining_commitment_it_mw"))    # Y_s
+    mining_commitment_end_quarter = cached_property(lambda self: self._site("mining_commitment_end_quarter", str))
 
     # Per (site s, quarter t, scenario w).
     secured_mw = cached_property(lambda self: self._site_quarter("secured_mw"))          # P[s,t]

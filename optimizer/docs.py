@@ -58,8 +58,7 @@ def _entries(lines: list[str], pattern, module: str, unit: bool) -> list[Entry]:
                              module))
         elif out and line.startswith("     "):
             last, more = out.pop(), line.strip()
-            glue = " " if last.text.endswith((":", ",", "=", "+", "-", "(")) or more.startswith(("=", "+", "-", "(")) else "; "
-            out.append(Entry(last.key, f"{last.text}{glue}{more}", last.unit, module))
+            out.append(Entry(last.key, re.sub(r"\s{2,}", " ", f"{last.text} {more}"), last.unit, module))
         else:
             raise ValueError(f"{module}: cannot read docstring line {line!r}")
     return out

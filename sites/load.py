@@ -193,6 +193,9 @@ def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> lis
             problems.append(f"{where}, field max_halls: an AI-eligible site needs at least 1 hall.")
     if not record["ai_eligible"] and not record["mining_allowed"]:
         problems.append(f"{where}, field mining_allowed: a site must allow mining or be AI-eligible.")
+    if record["mining_commitment_it_mw"] and not record["mining_allowed"]:
+        problems.append(f"{where}, field mining_commitment_it_mw: a site that does not allow mining cannot "
+                        f"commit to run miners; allowed: 0, or mining_allowed true.")
     if horizon:
         end = ordinal(horizon[1])
         for step in steps:

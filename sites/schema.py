@@ -75,6 +75,10 @@ SITE_FIELDS: tuple[SiteField, ...] = (
               "committed_start_quarter).", default=0, minimum=0),
     SiteField("committed_start_quarter", "quarter", "", "Quarter by which the committed halls have started "
               "(default: the horizon start).", default=""),
+    SiteField("mining_commitment_it_mw", "number", "MW", "Mining IT MW a hosting or offtake contract obliges the "
+              "site to run every quarter (0: none).", default=0.0, minimum=0),
+    SiteField("mining_commitment_end_quarter", "quarter", "", "Last quarter of that contract (default: the "
+              "horizon end).", default=""),
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}

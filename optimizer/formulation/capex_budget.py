@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls, site_opening
-from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, quarter
+from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, no_columns, quarter
 from optimizer.formulation.financing import MUSD
 
 REQUIRES = (halls, site_opening)
@@ -33,12 +33,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.terms.cash(line.name, t, w0) for line in PAID) <= budget)
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+schedule_columns = cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -28,7 +28,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import leasing, mining
-from optimizer.formulation.family import TOL_MW, TOL_T, TOL_USD, Limit, at_first, values
+from optimizer.formulation.family import TOL_MW, TOL_T, TOL_USD, Limit, at_first, no_columns, values
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (mining, leasing)
@@ -98,8 +98,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
             "market_tco2": values(m.market_tco2, keys)}
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -47,6 +47,11 @@ class Limit:
         return self.phrase(d) if callable(self.phrase) else self.phrase
 
 
+def no_columns(m, d) -> dict:
+    """The result columns of a family that adds none."""
+    return {}
+
+
 def quarter(d, t) -> str:
     """Horizon label of quarter index t (the index itself when out of range)."""
     return d.quarters[t] if isinstance(t, int) and 0 <= t < d.n_quarters else str(t)

@@ -14,7 +14,7 @@ Symbols:
 Equations:
     (F1) sum_{i<=t} DP[i] <= LTC * sum_s PC[s,t]               (drawn during construction)
     (F2) sum_{i<=T-1} DP[i] <= LTC * sum_s c_s * x[s,T-1]      (only against capacity that is leased)
-    (F3) repayment[t] = sum_{i = t-G-A_term}^{t-G-1} DP[i] / A_term;  BP[t] = BP[t-1] + DP[t] - repayment[t]
+    (F3) repayment[t] = sum_{i = t-G-A_term}^{t-G-1} DP[i] / A_term;  BP[t] = BP[t-1] + DP[t] - repayment[t];
          revolver: BR[t] = BR[t-1] + draw[t] - repay[t], 0 <= BR[t] <= limit
     (F4) interest[t] = rho_p/4 * BP[t-1] + rho_r/4 * BR[t-1]
     (F5) what is owed at the horizon end is repaid, with a last quarter of interest, in the first
@@ -27,7 +27,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls, leasing
-from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, quarter, values
+from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, no_columns, quarter, values
 from optimizer.formulation.halls import capex_paid_through
 from optimizer.formulation.terms import CashLine
 
@@ -112,13 +112,12 @@ def _debt_cash(m, d: ModelData, keys, draw, repay, balance, draw_line, repay_lin
             m.terms.add_cash(INTEREST.name, d.n_quarters, w, rate / 4 * MUSD * balance[last, w])
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
 def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     return {"project_debt_balance_usd": values(m.project_debt_balance_musd, m.PROJECT_DEBT_TW, MUSD),
             "revolver_balance_usd": values(m.revolver_balance_musd, m.REVOLVER_TW, MUSD)}
+
+
+schedule_columns = no_columns
 
 
 def check(plan) -> list[str]:

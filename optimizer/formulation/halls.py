@@ -26,7 +26,7 @@ import math
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.family import TOL_MW, Limit, at_quarter, at_site_quarter, quarter
+from optimizer.formulation.family import TOL_MW, Limit, at_quarter, at_site_quarter, no_columns, quarter
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = ()
@@ -95,8 +95,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
             "ai_grid_mw_reserved": {k: d.base.grid_mw_per_it_mw * d.hall_it_mw[k[0]] * n[k[:2]] for k in keys}}
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -17,7 +17,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls
-from optimizer.formulation.family import TOL_MW, values, where
+from optimizer.formulation.family import TOL_MW, no_columns, values, where
 from optimizer.formulation.halls import cumulative
 
 REQUIRES = (halls,)
@@ -42,10 +42,6 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
             "ai_it_mw_online": {k: online[k[:2]] for k in keys}}
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
 def hall_mw(plan, share) -> pd.Series:
     """(site, quarter) -> sum over the Builds rows of it_mw * share(t - start - lead)."""
     d, out = plan.data, {}
@@ -60,6 +56,9 @@ def hall_mw(plan, share) -> pd.Series:
 def billable_it_mw(plan) -> pd.Series:
     """L2 from the Builds sheet: 50% in a hall's online quarter, 100% after."""
     return hall_mw(plan, lambda age: 0.0 if age < 0 else 0.5 if age == 0 else 1.0)
+
+
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

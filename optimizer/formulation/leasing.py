@@ -25,7 +25,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls, lead_time
-from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, quarter, values, where
+from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, no_columns, quarter, values, where
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (halls, lead_time)
@@ -77,8 +77,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
             "ai_tco2": {k: d.grid_tco2_per_mwh[k] * e_ai * v for k, v in x.items()}}
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -18,7 +18,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import financing, taxes
-from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, quarter, values
+from optimizer.formulation.family import TOL_USD, Limit, at_quarter, horizon_cash, no_columns, quarter, values
 from optimizer.formulation.financing import MUSD
 
 REQUIRES = (financing, taxes)
@@ -37,12 +37,11 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         (m.cash_musd[t - 1, w] if t > 0 else sc.opening_cash_usd / MUSD) + m.terms.net(t, w) / MUSD))
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
 def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     return {"cash_balance_usd": values(m.cash_musd, list(m.cash_musd), MUSD)}
+
+
+schedule_columns = no_columns
 
 
 def check(plan) -> list[str]:

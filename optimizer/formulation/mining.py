@@ -17,7 +17,7 @@ Equations:
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.family import TOL_MW, values, where
+from optimizer.formulation.family import TOL_MW, no_columns, values, where
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = ()
@@ -57,8 +57,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     }
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -21,7 +21,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import liquidity
-from optimizer.formulation.family import TOL_USD
+from optimizer.formulation.family import TOL_USD, no_columns
 
 OBJECTIVE_SCALE_USD = 1e6
 REQUIRES = (liquidity,)
@@ -37,12 +37,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         expr=sum(d.probability[w] * m.npv_usd[w] for w in m.W) / OBJECTIVE_SCALE_USD, sense=pyo.maximize)
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+schedule_columns = cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls, mining
-from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, quarter, where
+from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, no_columns, quarter, where
 
 REQUIRES = (mining, halls)
 CASH_LINES = ()
@@ -45,8 +45,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     return {"secured_mw": dict(d.secured_mw), "firm_mw": dict(d.firm_mw), "idle_grid_mw": idle}
 
 
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

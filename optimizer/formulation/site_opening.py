@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls
-from optimizer.formulation.family import TOL_USD, horizon_cash
+from optimizer.formulation.family import TOL_USD, horizon_cash, no_columns
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (halls,)
@@ -37,12 +37,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
                 m.terms.add_cash(OPENING.name, t, w, d.site_opening_cost_usd[s] * opened)
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+schedule_columns = cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:

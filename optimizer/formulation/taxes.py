@@ -22,8 +22,8 @@ Equations:
                 + sum_s sh * (PC[s,j] - PC[s,j-life_sh]) / life_sh
                 + sum_s (b (O[s,j] - O[s,j-1]) + (1-b) (O[s,j] - O[s,j-life_m]) / life_m)
                 + A0 / life_a  for j < life_a
-    (T2) horizon: EBITDA[t] - Dep[t] - I[t] = TP[t] - TL[t]  (TP, TL >= 0)
-         NOL[t] = NOL[t-1] + TL[t] - U[t], NOL[-1] = opening losses;  U[t] <= NOL[t-1],  U[t] <= TP[t]
+    (T2) horizon: EBITDA[t] - Dep[t] - I[t] = TP[t] - TL[t]  (TP, TL >= 0);
+         NOL[t] = NOL[t-1] + TL[t] - U[t], NOL[-1] = opening losses;  U[t] <= NOL[t-1],  U[t] <= TP[t];
          taxes[t] = tau * (TP[t] - U[t])
     (T3) post-horizon quarters: taxes[j] = tau * (EBITDA[j] - Dep[j] - I[j]), a credit when negative
          (assumed absorbed by other group income); losses left at the horizon end carry no value.
@@ -34,7 +34,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import carbon, financing, halls, site_opening
-from optimizer.formulation.family import TOL_USD, values
+from optimizer.formulation.family import TOL_USD, no_columns, values
 from optimizer.formulation.financing import INTEREST, MUSD
 from optimizer.formulation.halls import capex_paid_through
 from optimizer.formulation.terms import CashLine
@@ -95,14 +95,13 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
             m.terms.add_cash(TAXES.name, j, w, sc.tax_rate * taxable(j, w))
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
 def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     dep = values(m.depreciation_usd, list(m.depreciation_usd))
     return {"depreciation_usd": {(j, w): dep[j] for j in dep for w in d.scenarios},
             "tax_loss_carried_usd": values(m.tax_loss_carried_musd, m.TAX_TW, MUSD)}
+
+
+schedule_columns = no_columns
 
 
 def check(plan) -> list[str]:

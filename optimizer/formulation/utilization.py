@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls, lead_time, leasing
-from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, quarter, where
+from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, no_columns, quarter, where
 from optimizer.formulation.halls import cumulative
 
 REQUIRES = (halls, leasing)
@@ -34,12 +34,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.leased_it_mw[s, t, w] >= u_min * d.hall_it_mw[s] * cumulative(m, s, t - lead[s] - k)))
 
 
-def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
-
-
-def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    return {}
+schedule_columns = cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
