@@ -1,6 +1,6 @@
 """Tidy result tables from a solved model: Schedule, Builds, CashFlow, Emissions, by-year summary, KPIs.
 
-Each family contributes its own columns (`schedule_columns` per (site, quarter, scenario), `cashflow_columns`
+Each family contributes its own columns (and halls the Builds table) (`schedule_columns` per (site, quarter, scenario), `cashflow_columns`
 per (quarter j, scenario)); a key a family does not cover is 0. Every money value in CashFlow is a Pyomo
 expression evaluated at the solution, so the NPV rebuilt from the table, sum_j df[j] * sum_l sign_l *
 a_l[j], equals the objective.
@@ -14,10 +14,10 @@ import pyomo.environ as pyo
 
 from optimizer.build import FAMILIES
 from optimizer.data import ModelData
+from optimizer.formulation import halls
 from optimizer.formulation.terms import CashLine
 from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
-from kernel.quarters import label, ordinal
 
 EMISSIONS_COLUMNS = ("site", "quarter", "scenario", "grid_tco2_per_mwh", "mining_tco2", "ai_tco2", "grid_mwh",
                      "location_tco2", "certificates_mwh", "market_tco2")
@@ -44,7 +44,7 @@ def extract_plan(model: pyo.ConcreteModel, data: ModelData, info: SolveInfo, mar
     for the marginal values of secured power and of the carbon cap (optimizer/marginals.py)."""
     schedule = schedule_table(model, data)
     cashflow = cashflow_table(model, data)
-    builds = builds_table(model, data)
+    builds = halls.builds_table(model, data)
     emissions = schedule[list(EMISSIONS_COLUMNS)]
     annual = emissions_by_year_table(data, emissions)
     summary = kpis(info, data, schedule, cashflow, builds, annual)
@@ -92,28 +92,6 @@ def cashflow_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     table["discount_factor"] = [d.discount_factor[j] for j, _ in keys]
     table["discounted_cash_flow_usd"] = table["net_cash_flow_usd"] * table["discount_factor"]
     return table
-
-
-def builds_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
-    """One row per AI hall started: site, start, online and fully billed quarters, MW and capex."""
-    rows = []
-    for s in d.ai_sites:
-        lead, hall = d.lead_quarters[s], d.hall_it_mw[s]
-        before = 0
-        for t in range(d.n_quarters):
-            count = int(round(pyo.value(m.halls_started[s, t])))
-            for number in range(before + 1, count + 1):
-                start = ordinal(d.quarters[t])
-                rows.append({
-                    "site": s, "hall": f"{s} #{number}", "start_quarter": d.quarters[t],
-                    "online_quarter": label(start + lead), "fully_billed_quarter": label(start + lead + 1),
-                    "lead_quarters": lead, "it_mw": hall, "grid_mw": hall * d.base.grid_mw_per_it_mw,
-                    "capex_usd": hall * d.capex_usd_per_it_mw[s],
-                })
-            before = max(before, count)
-    columns = ["site", "hall", "start_quarter", "online_quarter", "fully_billed_quarter", "lead_quarters",
-               "it_mw", "grid_mw", "capex_usd"]
-    return pd.DataFrame(rows, columns=columns)
 
 
 def by_year_table(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:

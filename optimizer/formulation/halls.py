@@ -23,8 +23,10 @@ Equations:
 
 import math
 
+import pandas as pd
 import pyomo.environ as pyo
 
+from kernel.quarters import label, ordinal
 from optimizer.data import ModelData
 from optimizer.formulation.family import TOL_MW, Limit, at_quarter, at_site_quarter, no_columns, quarter
 from optimizer.formulation.terms import CashLine
@@ -96,6 +98,28 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
 
 
 cashflow_columns = no_columns
+
+
+def builds_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
+    """One row per AI hall started: site, start, online and fully billed quarters, MW and capex."""
+    rows = []
+    for s in d.ai_sites:
+        lead, hall = d.lead_quarters[s], d.hall_it_mw[s]
+        before = 0
+        for t in range(d.n_quarters):
+            count = int(round(pyo.value(m.halls_started[s, t])))
+            for number in range(before + 1, count + 1):
+                start = ordinal(d.quarters[t])
+                rows.append({
+                    "site": s, "hall": f"{s} #{number}", "start_quarter": d.quarters[t],
+                    "online_quarter": label(start + lead), "fully_billed_quarter": label(start + lead + 1),
+                    "lead_quarters": lead, "it_mw": hall, "grid_mw": hall * d.base.grid_mw_per_it_mw,
+                    "capex_usd": hall * d.capex_usd_per_it_mw[s],
+                })
+            before = max(before, count)
+    columns = ["site", "hall", "start_quarter", "online_quarter", "fully_billed_quarter", "lead_quarters",
+               "it_mw", "grid_mw", "capex_usd"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def check(plan) -> list[str]:
