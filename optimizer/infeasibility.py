@@ -19,6 +19,7 @@ from optimizer.formulation.family import Limit
 from optimizer.solve import SOLVE_LOCK
 
 IIS_SECONDS = 30.0
+MOST_CHANGES = 8
 
 
 def limits(families=FAMILIES) -> dict[str, Limit]:
@@ -91,13 +92,18 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
         if limit.change is None:
             continue
         for member in m.component(limit.component).values():
-            bound = None if limit.bound == "row" else member.lb if limit.bound == "lower" else member.ub
-            if limit.bound != "row" and (bound is None or not limit.applies(member)):
-                continue
+            if limit.bound == "row":
+                size = max(abs(pyo.value(v)) for v in (member.lower, member.upper) if v is not None)
+            else:
+                bound = member.lb if limit.bound == "lower" else member.ub
+                if bound is None or not limit.applies(member):
+                    continue
+                size = abs(bound)
             key = (limit.component,) + _index(member)
             slack = elastic.slack[key]
-            owner[key] = limit
-            penalty.append(limit.penalty * slack)
+            weight = limit.penalty / max(size / limit.scale, limit.typical)
+            owner[key] = (limit, weight)
+            penalty.append(weight * slack)
             if limit.bound == "row":
                 if member.upper is not None:
                     elastic.rows.add(member.body - limit.scale * slack <= member.upper)
@@ -105,12 +111,12 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
                     elastic.rows.add(member.body + limit.scale * slack >= member.lower)
                 member.deactivate()
                 rows.append(member)
-                continue
-            bounds.append((member, member.lb, member.ub))
-            if limit.bound == "lower":
+            elif limit.bound == "lower":
+                bounds.append((member, member.lb, member.ub))
                 elastic.rows.add(member + limit.scale * slack >= bound)
                 member.setlb(None)
             else:
+                bounds.append((member, member.lb, member.ub))
                 elastic.rows.add(member - limit.scale * slack <= bound)
                 member.setub(None)
     objective = next(m.component_data_objects(pyo.Objective, active=True))
@@ -123,8 +129,12 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
         if results.incumbent_objective is None:
             return []
         results.solution_loader.load_vars()
-        return [owner[key].change(d, key[1:], slack.value) for key, slack in elastic.slack.items()
-                if slack.value is not None and slack.value > 1e-6][:8]
+        used = [(key, slack.value) for key, slack in elastic.slack.items() if slack.value is not None
+                and slack.value > 1e-6]
+        used.sort(key=lambda item: -round(owner[item[0]][1] * item[1], 9))  # largest first, else in model order
+        sentences = [owner[key][0].change(d, key[1:], amount) for key, amount in used[:MOST_CHANGES]]
+        more = len(used) - MOST_CHANGES
+        return sentences + ([f"and {more} smaller change{'s' if more > 1 else ''}"] if more > 0 else [])
     finally:
         objective.activate()
         for con in rows:

@@ -30,8 +30,10 @@ class Limit:
     `phrase` (or `phrase(d)`) names it in "these limits conflict"; `where(d, index)` names one member (site, quarter);
     `change(d, index, amount)` is the sentence for the elastic re-solve's slack `amount` (in `unit`), or
     None when the limit is not to be loosened (a signed contract); one slack unit moves the row by `scale`
-    of its own units and costs `penalty` in the elastic objective; `applies(var)` selects the variable
-    bounds that are planner limits (e.g. only a leased-MW upper bound of 0).
+    of its own units; the elastic objective weighs a slack by `penalty / max(|limit|, typical)`, the
+    limit's own size in slack units (so the smallest change is the smallest relative to each limit, and a
+    $M is not weighed against a MW); `applies(var)` selects the variable bounds that are planner limits
+    (e.g. only a leased-MW upper bound of 0).
     """
     component: str
     phrase: str | Callable
@@ -40,6 +42,7 @@ class Limit:
     unit: str = ""
     scale: float = 1.0
     penalty: float = 1.0
+    typical: float = 10.0
     bound: str = "row"          # row | lower | upper
     applies: Callable = lambda var: True
 
