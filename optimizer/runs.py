@@ -37,8 +37,8 @@ def check_cases(cases: list[Case]) -> None:
 
 
 def run_case(case: Case) -> CaseResult:
-    """Solve one case single-threaded, without the marginals re-solve."""
-    outcome = pipeline.solve(case.request.but(threads=1, marginals=False))
+    """Solve one case (single-threaded unless the request says otherwise), without the marginals re-solve."""
+    outcome = pipeline.solve(case.request.but(threads=case.request.threads or 1, marginals=False))
     if outcome.plan is None:
         return CaseResult(case, {"status": outcome.info.status, "npv_usd": None})
     plan = outcome.plan

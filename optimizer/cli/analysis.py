@@ -7,13 +7,23 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InputError
-from optimizer.cli.common import EXIT_BAD_INPUT, GapOption, SitesOption, err, fail, out
+from optimizer.cli.common import EXIT_BAD_INPUT, GapOption, Output, SitesOption, check_outputs, err, fail, out
 from optimizer.pipeline import Request
 from optimizer.runs import Case
 from sites.load import REFERENCE_PORTFOLIO
 
 WorkersOption = Annotated[Optional[int], typer.Option(help="Local worker processes (default: the number of cores).", min=1)]
 DaskOption = Annotated[Optional[str], typer.Option("--dask", help="Address of a Dask scheduler to run the solves on.")]
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", help="Override a scenario value in every run, KEY=VALUE (table entries as KEY.NAME=VALUE).")]
+TimeLimitOption = Annotated[Optional[float], typer.Option(help="Solver time limit per run (seconds).", min=0.0)]
+ThreadsOption = Annotated[Optional[int], typer.Option(help="Solver threads per run (default 1).", min=1)]
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
+
+
+def _request(sites: Path, scenario: str, set_, gap: float, time_limit, threads) -> Request:
+    return Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()), gap=gap, time_limit=time_limit,
+                   threads=threads)
 
 
 def _run(cases: list[Case], workers, dask):
@@ -42,14 +52,19 @@ def compare(
     sites: SitesOption = REFERENCE_PORTFOLIO,
     fix_first_year: Annotated[Optional[str], typer.Option(
         "--fix-first-year", help="Fix the first year's builds from this scenario's plan and re-solve the others.")] = None,
+    set_: SetOption = None,
     gap: GapOption = 1e-3,
+    time_limit: TimeLimitOption = None,
+    threads: ThreadsOption = None,
     workers: WorkersOption = None,
     dask: DaskOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Solve scenarios side by side: KPIs, MW by use by year, and which build decisions differ."""
     from optimizer.analysis import build_differences, kpi_table, mw_by_year_table, regret_table
     from optimizer.export import write_sheets
-    base = Request(sites=str(sites), gap=gap)
+    check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
+    base = _request(sites, "base", set_, gap, time_limit, threads)
     labels = [Path(s).stem if s.endswith(".toml") else s for s in scenarios]
     cases = [Case(label, base.but(scenario=scenario)) for label, scenario in zip(labels, scenarios)]
     if fix_first_year and fix_first_year not in scenarios:
@@ -71,19 +86,24 @@ def sweep(
     scenario: Annotated[str, typer.Option(help="Scenario to vary.")] = "base",
     out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("sweep.xlsx"),
     sites: SitesOption = REFERENCE_PORTFOLIO,
+    set_: SetOption = None,
     gap: GapOption = 1e-3,
+    time_limit: TimeLimitOption = None,
+    threads: ThreadsOption = None,
     workers: WorkersOption = None,
     dask: DaskOption = None,
+    force: ForceOption = False,
 ) -> None:
     """A grid of solves over one or more scenario values."""
     from optimizer.analysis import sweep_points, sweep_table
     from optimizer.export import write_sheets
+    check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
     try:
         points = sweep_points(vary)
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
-    base = Request(sites=str(sites), scenario=scenario, gap=gap)
-    results = _run([Case(", ".join(p), base.but(overrides=p)) for p in points], workers, dask)
+    base = _request(sites, scenario, set_, gap, time_limit, threads)
+    results = _run([Case(", ".join(p), base.but(overrides=base.overrides + p)) for p in points], workers, dask)
     write_sheets(out_path, {"Sweep": [sweep_table(results)]})
     out.print(f"wrote {out_path} ({len(results)} points)")
 
@@ -94,27 +114,32 @@ def tornado(
     scenario: Annotated[str, typer.Option(help="Scenario around which to vary.")] = "base",
     out_path: Annotated[Path, typer.Option("--out", help="Workbook to write; the chart goes beside it as .png.")] = Path("tornado.xlsx"),
     sites: SitesOption = REFERENCE_PORTFOLIO,
+    set_: SetOption = None,
     gap: GapOption = 1e-3,
+    time_limit: TimeLimitOption = None,
+    threads: ThreadsOption = None,
     workers: WorkersOption = None,
     dask: DaskOption = None,
+    force: ForceOption = False,
 ) -> None:
     """One-at-a-time low/high of the key drivers: the NPV swing of each, as a sheet and a chart."""
     from kernel.atomic import atomic_path
     from models.scenario import load_scenario
     from optimizer.analysis import TORNADO_KEYS, tornado_overrides, tornado_png, tornado_table
     from optimizer.export import write_sheets
+    png = out_path.with_suffix(".png")
+    check_outputs([Output("--out", out_path, ".xlsx", "workbook"), Output("--out (chart)", png)], force)
     names = [k.strip() for k in keys.split(",")] if keys else list(TORNADO_KEYS)
+    base = _request(sites, scenario, set_, gap, time_limit, threads)
     try:
-        sides = tornado_overrides(load_scenario(scenario), names, pct)
+        sides = tornado_overrides(load_scenario(scenario, base.overrides), names, pct)
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
-    base = Request(sites=str(sites), scenario=scenario, gap=gap)
-    cases = [Case("base", base)] + [Case(f"{key} {side}", base.but(overrides=(f"{key}={value:.10g}",)))
+    cases = [Case("base", base)] + [Case(f"{key} {side}", base.but(overrides=base.overrides + (f"{key}={value:.10g}",)))
                                     for key, side, value in sides]
     results = _run(cases, workers, dask)
     by_side = {(key, side): (value, r) for (key, side, value), r in zip(sides, results[1:])}
     table = tornado_table(results[0].kpis.get("npv_usd"), names, by_side)
-    png = out_path.with_suffix(".png")
     with atomic_path(png) as temp:
         tornado_png(table, temp, f"NPV swing, key drivers at -/+{pct:g}% ({scenario})", pct)
         png_bytes = Path(temp).read_bytes()

@@ -6,7 +6,9 @@ Exit codes: 0 plan written; 2 bad input (one sentence naming file, row and field
 """
 
 import os
+import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -27,16 +29,57 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
-def require_suffix(path: Optional[Path], suffix: str, flag: str, kind: str) -> None:
-    """Exit 2 unless `path` (when given) ends in `suffix`."""
-    if path is not None and path.suffix.lower() != suffix:
-        fail(f"{flag} {path}: the {kind} name must end in {suffix}.", EXIT_BAD_INPUT)
+@dataclass(frozen=True)
+class Output:
+    """A file (or, with `folder`, a folder of files) a command will write, named by its option."""
+    flag: str                 # "--out"; "" for a positional argument
+    path: Optional[Path]
+    suffix: str = ""          # e.g. ".xlsx"; "" for any
+    kind: str = "file"        # what it is, for the suffix message ("workbook", "map")
+    folder: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.flag} {self.path}".strip()
 
 
-def refuse_overwrite(path: Optional[Path], force: bool, label: str) -> None:
-    """Exit 2 when `path` exists and --force was not given."""
-    if path is not None and path.exists() and not force:
-        fail(f"{label}: the file exists; pass --force to overwrite it.", EXIT_BAD_INPUT)
+def output_problem(output: Output, force: bool) -> str | None:
+    """Why `output` cannot be written (one sentence), or None: the suffix, an existing file or folder
+    without --force, a file where a folder is meant or the other way round, a parent that is not a folder
+    or cannot be written."""
+    label, path = output.label, output.path
+    if output.suffix and path.suffix.lower() != output.suffix:
+        return f"{label}: the {output.kind} name must end in {output.suffix}."
+    if path.exists():
+        if path.is_dir() != output.folder:
+            what = "a folder" if path.is_dir() else "a file"
+            return f"{label}: {what} is there; allowed: {'a folder' if output.folder else 'a file name'}."
+        if not force:
+            return f"{label}: the {'folder' if output.folder else 'file'} exists; pass --force to overwrite it."
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return f"{label}: {parent} is a file, not a folder."
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as problem:
+        return f"{label}: cannot write in {parent} ({problem.strerror or problem})."
+    return None
+
+
+def check_outputs(outputs: list[Output], force: bool) -> None:
+    """Exit 2, before any work, unless every given output can be written (and no two are the same)."""
+    given = [o for o in outputs if o.path is not None]
+    seen: dict = {}
+    for output in given:
+        problem = output_problem(output, force)
+        key = output.path.absolute()
+        if problem is None and key in seen:
+            problem = f"{output.label}: the same path as {seen[key]}; allowed: one output per file."
+        seen[key] = output.flag or str(output.path)
+        if problem:
+            fail(problem, EXIT_BAD_INPUT)
 
 
 def interruptible(function, *args):

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from models.scenario import load_scenario
-from optimizer.cli.common import EXIT_BAD_INPUT, fail, out, refuse_overwrite, require_suffix
+from optimizer.cli.common import EXIT_BAD_INPUT, Output, check_outputs, fail, out
 from sites.ledger import peak_mw, site_steps
 from sites.load import load_sites
 
@@ -62,9 +62,8 @@ def sites_map(path: SiteFile,
               force: Annotated[bool, typer.Option("--force", help="Overwrite an existing PNG.")] = False,
               scenario: HorizonOption = "base") -> None:
     """A PNG map: states, eGRID subregions shaded by CO2 rate, sites sized by MW (coloured by a plan)."""
+    check_outputs([Output("--out", out_path, ".png", "map")], force)
     table = _load_sites(path, scenario)
-    require_suffix(out_path, ".png", "--out", "map")
-    refuse_overwrite(out_path, force, f"--out {out_path}")
     used, title = None, ""
     if plan is not None:
         try:
@@ -90,8 +89,8 @@ def sites_convert(path: SiteFile,
                   target: Annotated[Path, typer.Argument(help="File to write; its suffix sets the format.")],
                   force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Validate a portfolio and write it in another format (CSV, XLSX, GeoJSON, GeoPackage)."""
+    check_outputs([Output("", target)], force)
     table = _load_sites(path)
-    refuse_overwrite(target, force, str(target))
     try:
         from sites.convert import write_sites
         write_sites(table, target)

@@ -11,8 +11,7 @@ from rich.table import Table
 from kernel.errors import InputError
 from optimizer import pipeline
 from optimizer.cli.common import (EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
-                                  GapOption, SitesOption, err, fail, interruptible, out, refuse_overwrite,
-                                  require_suffix)
+                                  GapOption, Output, SitesOption, check_outputs, err, fail, interruptible, out)
 from sites.load import REFERENCE_PORTFOLIO
 
 
@@ -46,11 +45,10 @@ def solve(
                                from_plan=None if from_plan is None else str(from_plan), gap=gap,
                                time_limit=time_limit, threads=threads)
     try:
-        require_suffix(out_path, ".xlsx", "--out", "workbook")
+        check_outputs([Output("--out", out_path, ".xlsx", "workbook"), Output("--json-out", json_out),
+                       Output("--manifest", manifest_out), Output("--gpkg", gpkg_out, ".gpkg", "GeoPackage"),
+                       Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True)], force)
         prepared = pipeline.prepare(request)
-        require_suffix(gpkg_out, ".gpkg", "--gpkg", "GeoPackage")
-        for path in (out_path, json_out, manifest_out, gpkg_out, csv_dir, parquet_dir):
-            refuse_overwrite(path, force, f"--out {path}")
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
