@@ -18,8 +18,12 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 BASE_SCENARIO = SCENARIO_DIR / "base.toml"
 
 
-def _p(unit: str, description: str, minimum: float | None = 0.0, maximum: float | None = None):
-    return field(metadata={"unit": unit, "description": description, "min": minimum, "max": maximum})
+def _p(unit: str, description: str, minimum: float | None = 0.0, maximum: float | None = None,
+       soft: float | None = None, infinite: bool = False):
+    """A scenario value's registry entry: unit, meaning, hard range [minimum, maximum] (an error outside),
+    a soft maximum (a warning above), and whether infinity means something ("no limit")."""
+    return field(metadata={"unit": unit, "description": description, "min": minimum, "max": maximum,
+                           "soft": soft, "infinite": infinite})
 
 
 @dataclass(frozen=True)
@@ -33,35 +37,41 @@ class Scenario:
                                 "after the horizon (terminal value).", 0, 400)
     # bitcoin network
     blocks_per_day: float = _p("blocks/day", "Blocks mined per day.", 1, 1000)
-    subsidy_btc_2026: float = _p("BTC/block", "Block subsidy in 2026Q1.")
+    subsidy_btc_2026: float = _p("BTC/block", "Block subsidy in 2026Q1.", maximum=50)
     first_halving_quarter: str = _p("quarter", "Quarter the subsidy first halves.")
     halving_interval_quarters: int = _p("quarters", "Quarters between halvings.", 1, 100)
     halving_hashrate_dip: float = _p("ratio", "Network-hashrate multiplier in each halving quarter only.",
                                      0.01, 2)
     fee_share_of_subsidy: float = _p("ratio", "Transaction fees as a share of the subsidy.", 0, 10)
-    btc_price_usd_2026: float = _p("USD/BTC", "BTC price in 2026Q1.")
+    btc_price_usd_2026: float = _p("USD/BTC", "BTC price in 2026Q1.", maximum=1e7, soft=1e6)
     btc_price_growth_per_yr: float = _p("1/yr", "BTC price growth.", -0.99, 10)
-    network_hashrate_ehs_2026: float = _p("EH/s", "Network hashrate in 2026Q1.", 1e-6)
+    network_hashrate_ehs_2026: float = _p("EH/s", "Network hashrate in 2026Q1.", 1e-6, maximum=1e6, soft=1e4)
     hashrate_growth_per_yr: float = _p("1/yr", "Network hashrate growth.", -0.99, 10)
     # mining fleet
-    fleet_j_per_th_2026: float = _p("J/TH", "Fleet efficiency in 2026Q1.", 1e-3)
+    fleet_j_per_th_2026: float = _p("J/TH", "Fleet efficiency in 2026Q1.", 1e-3, maximum=200)
     fleet_efficiency_gain_per_yr: float = _p("1/yr", "Yearly fall of the fleet's J/TH.", 0, 0.99)
-    fleet_j_per_th_floor: float = _p("J/TH", "Best fleet efficiency reachable.", 1e-3)
+    fleet_j_per_th_floor: float = _p("J/TH", "Best fleet efficiency reachable.", 1e-3, maximum=200)
     pool_fee_share: float = _p("ratio", "Pool fee as a share of mining revenue.", 0, 1)
     mining_uptime: float = _p("ratio", "Share of the quarter miners run; scales revenue and power.", 0, 1)
     mining_pue: float = _p("grid MW/IT MW", "Mining power usage effectiveness.", 1, 3)
-    mining_opex_usd_per_mwh: float = _p("USD/MWh", "Non-power mining opex per grid MWh.")
+    mining_opex_usd_per_mwh: float = _p("USD/MWh", "Non-power mining opex per grid MWh.",
+                                        maximum=1000, soft=100)
     power_price_escalation_per_yr: float = _p("1/yr", "Growth of every site's power price.", -0.99, 10)
-    power_price_multiplier: float = _p("ratio", "Multiplier on every site's power price (sensitivities).")
+    power_price_multiplier: float = _p("ratio", "Multiplier on every site's power price (sensitivities).",
+                                       maximum=100, soft=5)
     # AI/HPC
-    lease_usd_per_kw_month: float = _p("USD/kW-month", "Lease rate per kW of critical IT in 2026Q1.")
+    lease_usd_per_kw_month: float = _p("USD/kW-month", "Lease rate per kW of critical IT in 2026Q1.",
+                                       maximum=1e4, soft=1000)
     lease_escalator_per_yr: float = _p("1/yr", "Lease escalator, applied to all leased MW from 2026Q1.",
                                        -0.99, 10)
     ai_billing_utilisation: float = _p("ratio", "Share of leased MW billed.", 0, 1)
     landlord_opex_share: float = _p("ratio", "Landlord opex as a share of lease revenue (NNN lease).", 0, 1)
-    ai_capex_retrofit_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, retrofit site.")
-    ai_capex_greenfield_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, greenfield.")
-    ai_capex_multiplier: float = _p("ratio", "Multiplier on both AI capex levels (sensitivities).")
+    ai_capex_retrofit_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, retrofit site.",
+                                                maximum=1e9, soft=5e7)
+    ai_capex_greenfield_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, greenfield.",
+                                                  maximum=1e9, soft=5e7)
+    ai_capex_multiplier: float = _p("ratio", "Multiplier on both AI capex levels (sensitivities).",
+                                    maximum=100, soft=5)
     lead_quarters_retrofit: int = _p("quarters", "Construction lead time L, retrofit site.", 1, 40)
     lead_quarters_greenfield: int = _p("quarters", "Construction lead time L, greenfield site.", 1, 40)
     grid_mw_per_it_mw: float = _p("grid MW/IT MW", "Grid MW reserved per MW of AI IT load.", 1, 3)
@@ -69,11 +79,11 @@ class Scenario:
     ai_load_factor: float = _p("ratio", "Average AI IT draw as a share of leased MW (emissions).", 0, 1)
     earliest_ai_revenue_quarter: str = _p("quarter", "No lease revenue before this quarter.")
     max_ai_start_it_mw_per_quarter: float = _p("IT MW/quarter", "Portfolio-wide AI construction starts "
-                                               "per quarter (inf: no limit).")
+                                               "per quarter (inf: no limit).", infinite=True)
     capex_budget_usd_per_quarter: float = _p("USD/quarter", "Cap on AI and site-opening capex paid per "
-                                             "quarter (inf: no budget).")
+                                             "quarter (inf: no budget).", infinite=True)
     market_absorption_it_mw_per_quarter: dict = _p("IT MW/quarter", "New leased MW each market can "
-                                                    "absorb per quarter, by market.")
+                                                    "absorb per quarter, by market.", maximum=1e6, soft=1e4)
     # grid carbon
     grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate from its 2023 (eGRID2023) "
                                         "level, by subregion.", -1, 1)
@@ -88,8 +98,10 @@ class Scenario:
     utilization_after_quarters: int = _p("quarters", "Quarters online before the utilization floor applies "
                                          "(K).", 0, 40)
     # liquidity
-    opening_cash_usd: float = _p("USD", "Cash on hand at the start of the horizon.", None)
-    cash_floor_usd: float = _p("USD", "Least cash balance at every quarter end (-inf: no floor).", None)
+    opening_cash_usd: float = _p("USD", "Cash on hand at the start of the horizon.", None,
+                                 maximum=1e13, soft=1e11)
+    cash_floor_usd: float = _p("USD", "Least cash balance at every quarter end (-inf: no floor).", None,
+                               maximum=1e13, soft=1e11, infinite=True)
     # financing
     loan_to_cost: float = _p("ratio", "AI project debt as a share of the capex of halls whose capacity is "
                              "leased.", 0, 0.95)
@@ -97,9 +109,10 @@ class Scenario:
     project_debt_grace_quarters: int = _p("quarters", "Quarters after a draw before its amortisation starts.",
                                           0, 40)
     project_debt_term_quarters: int = _p("quarters", "Straight-line amortisation term of each draw.", 1, 200)
-    revolver_limit_usd: float = _p("USD", "Corporate revolver limit.")
+    revolver_limit_usd: float = _p("USD", "Corporate revolver limit.", maximum=1e13, soft=1e11)
     revolver_rate_per_yr: float = _p("1/yr", "Interest rate of the revolver.", 0, 1)
-    equity_max_usd_per_quarter: float = _p("USD/quarter", "Most new equity raised per quarter (0: off).")
+    equity_max_usd_per_quarter: float = _p("USD/quarter", "Most new equity raised per quarter (0: off).",
+                                           maximum=1e13, soft=1e11)
     equity_issuance_cost_share: float = _p("ratio", "Issuance cost as a share of equity raised.", 0, 1)
     # taxes
     tax_rate: float = _p("ratio", "Flat corporate tax rate on operating profit less depreciation and "
@@ -111,20 +124,24 @@ class Scenario:
                                    "site opening.", 1, 100)
     ai_shell_tax_life_yr: float = _p("yr", "Straight-line tax life of the AI building shell.", 1, 100)
     asic_tax_life_yr: float = _p("yr", "Straight-line tax life of ASICs.", 1, 100)
-    asic_tax_basis_usd: float = _p("USD", "Undepreciated ASIC tax basis at the horizon start.")
-    opening_tax_loss_usd: float = _p("USD", "Tax losses carried forward into the horizon.")
+    asic_tax_basis_usd: float = _p("USD", "Undepreciated ASIC tax basis at the horizon start.",
+                                   maximum=1e13, soft=1e11)
+    opening_tax_loss_usd: float = _p("USD", "Tax losses carried forward into the horizon.",
+                                     maximum=1e13, soft=1e11)
     # carbon
-    carbon_price_usd_per_t: float = _p("USD/tCO2", "Carbon price on market-based emissions (0: none).")
+    carbon_price_usd_per_t: float = _p("USD/tCO2", "Carbon price on market-based emissions (0: none).",
+                                       maximum=1e4, soft=1000)
     carbon_cap_tco2_per_year: float = _p("tCO2/yr", "Cap on market-based emissions in the first horizon "
-                                         "year (inf: none).")
+                                         "year (inf: none).", infinite=True)
     carbon_cap_decline_per_yr: float = _p("1/yr", "Yearly fall of the cap as a share of its first-year "
                                           "level (linear).", 0, 1)
     carbon_cap_floor_share: float = _p("ratio", "The cap never falls below this share of its first-year "
                                        "level.", 0, 1)
     carbon_intensity_cap_tco2_per_mwh: float = _p("tCO2/MWh", "Cap on market-based emissions per MWh "
-                                                  "drawn, per calendar year (inf: none).")
-    certificate_usd_per_mwh: float = _p("USD/MWh", "Price of clean-energy certificates.")
-    certificate_limit_mwh_per_year: float = _p("MWh/yr", "Most certificates purchasable per year.")
+                                                  "drawn, per calendar year (inf: none).", infinite=True)
+    certificate_usd_per_mwh: float = _p("USD/MWh", "Price of clean-energy certificates.", maximum=1e4, soft=500)
+    certificate_limit_mwh_per_year: float = _p("MWh/yr", "Most certificates purchasable per year.",
+                                               infinite=True)
 
     def describe(self) -> list[dict]:
         """One row per value: key, value, unit, description (the `Assumptions` sheet)."""
@@ -223,14 +240,16 @@ def _complete(raw: dict, source: str, overrides, sources: dict | None = None) ->
         key, value = _parse_override(text)
         _apply_override(values, key, value)
         sources[key.partition(".")[0]] = f"--set {key}={value}"
-    return _validate(Scenario(**values), source)
+    return _validate(Scenario(**values), source, sources)
 
 
 def _read_chain(path: Path, seen: list[Path]) -> tuple[dict, dict]:
     """Merge a TOML file over the file it `extends` (a bundled name or a path); returns the values and,
     for each key, the file it came from."""
     if not path.is_file():
-        raise InputError(f"{path}: the scenario file does not exist.")
+        named = "" if str(path).endswith(".toml") else " and is not a bundled scenario"
+        raise InputError(f"{path}: the scenario file does not exist{named}; allowed: a TOML file or one of "
+                         f"{', '.join(name for name, _, _ in list_scenarios())}.")
     resolved = path.resolve()
     if resolved in seen:
         raise InputError(f"{path}: scenario 'extends' chain loops back to itself.")
@@ -319,22 +338,49 @@ def _apply_override(values: dict, key: str, value: str) -> None:
         values[name] = _coerce(name, value, "--set")
 
 
-def _validate(scenario: Scenario, source: str) -> Scenario:
-    """Range and cross-field checks; raises InputError with the first problem."""
+HORIZON_QUARTERS_MAX, HORIZON_QUARTERS_SOFT = 120, 60
+
+
+def _values(scenario: Scenario):
+    """(key, field, number) for every numeric value, table entries as KEY.NAME."""
     for name, f in SCENARIO_FIELDS.items():
         value = getattr(scenario, name)
-        lo, hi = f.metadata["min"], f.metadata["max"]
         for sub, number in (value.items() if isinstance(value, dict) else [(None, value)]):
-            if isinstance(number, str):
-                continue
-            key = f"{name}.{sub}" if sub else name
-            if lo is not None and number < lo:
-                raise InputError(f"{source}: field {key}: {number:g} is below the allowed minimum {lo:g} "
-                                 f"({f.metadata['unit']}).")
-            if hi is not None and number > hi:
-                raise InputError(f"{source}: field {key}: {number:g} is above the allowed maximum {hi:g} "
-                                 f"({f.metadata['unit']}).")
+            if not isinstance(number, str):
+                yield (f"{name}.{sub}" if sub else name), f, number
+
+
+def _validate(scenario: Scenario, source: str, sources: dict | None = None) -> Scenario:
+    """Range and cross-field checks; raises InputError with the first problem, blamed on the file or
+    `--set` the value came from."""
+    sources = sources or {}
+    for key, f, number in _values(scenario):
+        where, unit = f"{sources.get(key.partition('.')[0], source)}: field {key}", f.metadata["unit"]
+        lo, hi = f.metadata["min"], f.metadata["max"]
+        if math.isinf(number) and not f.metadata["infinite"]:
+            raise InputError(f"{where}: {number:g} is not a finite number; allowed: a finite value ({unit}).")
+        if lo is not None and number < lo:
+            raise InputError(f"{where}: {number:g} is below the allowed minimum {lo:g} ({unit}).")
+        if hi is not None and number > hi:
+            raise InputError(f"{where}: {number:g} is above the allowed maximum {hi:g} ({unit}).")
     if ordinal(scenario.horizon_end) < ordinal(scenario.horizon_start):
         raise InputError(f"{source}: field horizon_end: {scenario.horizon_end} is before horizon_start "
                          f"{scenario.horizon_start}.")
+    quarters = ordinal(scenario.horizon_end) - ordinal(scenario.horizon_start) + 1
+    if quarters > HORIZON_QUARTERS_MAX:
+        raise InputError(f"{sources.get('horizon_end', source)}: field horizon_end: {scenario.horizon_start}-"
+                         f"{scenario.horizon_end} is {quarters} quarters; allowed: at most {HORIZON_QUARTERS_MAX} "
+                         f"({HORIZON_QUARTERS_MAX // 4} years).")
     return scenario
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """Values inside the allowed range but past a plausible one (a sentence each, not an error)."""
+    out = [f"field {key}: {number:g} {f.metadata['unit']} is above the usual at most {f.metadata['soft']:g}; "
+           "check it is meant." for key, f, number in _values(scenario)
+           if f.metadata["soft"] is not None and number > f.metadata["soft"]]
+    quarters = ordinal(scenario.horizon_end) - ordinal(scenario.horizon_start) + 1
+    if quarters > HORIZON_QUARTERS_SOFT:
+        out.append(f"field horizon_end: a horizon of {quarters} quarters makes a large model; the solve may take "
+                   "minutes.")
+    return out

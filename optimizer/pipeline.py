@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 
-from models.scenario import Scenario, resolve_scenario
+from models.scenario import Scenario, resolve_scenario, scenario_warnings
 from optimizer.checks import check_plan
 from optimizer.data import ModelData, build_model_data
 from optimizer.plan_inputs import read_inputs
@@ -54,6 +54,11 @@ class Inputs:
     scenario: Scenario
     sources: dict          # scenario key -> the file or `--set` it came from ({"plan": path} with --from)
     site_file: Path        # the file the sites came from (the plan workbook with --from)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Values inside the allowed ranges but past plausible ones (printed, not errors)."""
+        return scenario_warnings(self.scenario)
 
 
 @dataclass

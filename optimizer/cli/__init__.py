@@ -10,6 +10,8 @@ Exit codes (optimizer/cli/common.py): 0 plan written; 1 solver failure; 2 bad in
 4 time limit before any plan; 130 interrupted.
 """
 
+from typing import Annotated
+
 import typer
 
 from optimizer.cli import analysis, diff, scenarios, sites, solve
@@ -18,8 +20,16 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
                   help="Plan how much secured power runs Bitcoin miners and how much becomes leased AI/HPC halls.")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+        typer.echo(f"hashpivot {version('hashpivot')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def main() -> None:
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Print the version and exit.")] = False) -> None:
     """hashpivot: BTC mining vs AI/HPC hosting, site by site and quarter by quarter (Pyomo + HiGHS)."""
 
 

@@ -20,8 +20,20 @@ EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION, EXIT_SOLVER, EXIT_INTERRUPTED
 err = Console(stderr=True)
 out = Console()
 
-SitesOption = Annotated[Path, typer.Option(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).")]
-GapOption = Annotated[float, typer.Option(help="Relative MIP gap to stop at.", min=0.0)]
+SitesOption = Annotated[Path, typer.Option(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).",
+                                           show_default="the bundled reference portfolio")]
+GAP_MAX = 0.5
+
+
+def _gap(value: float) -> float:
+    if value > GAP_MAX:
+        fail(f"--gap {value:g}: a relative MIP gap above {GAP_MAX:g} accepts almost any plan; the gap is a share, "
+             "so for 1% write --gap 0.01.", EXIT_BAD_INPUT)
+    return value
+
+
+GapOption = Annotated[float, typer.Option(help="Relative MIP gap to stop at (a share: 0.001 = 0.1%).", min=0.0,
+                                          callback=_gap)]
 
 
 def fail(message: str, code: int) -> None:

@@ -53,6 +53,8 @@ def solve(
         fail(str(problem), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    for warning in prepared[0].warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     try:
         outcome = interruptible(pipeline.solve, request, prepared)
         info, plan, inputs = outcome.info, outcome.plan, outcome.inputs
