@@ -84,11 +84,14 @@ def sweep_points(varies: list[str]) -> list[tuple[str, ...]]:
             for combo in itertools.product(*[values for _, values in axes])]
 
 
-def sweep_table(results: list[CaseResult]) -> pd.DataFrame:
+def sweep_table(points: list[tuple[str, ...]], results: dict[int, CaseResult]) -> pd.DataFrame:
+    """One row per grid point: the varied values, then the KPIs of its run (status `not run` for a point
+    whose run has not finished)."""
     rows = []
-    for r in results:
-        point = dict(o.split("=", 1) for o in r.case.request.overrides)
-        rows.append({**{k: float(v) for k, v in point.items()}, **{k: r.kpis.get(k) for k in COMPARE_KPIS}})
+    for i, point in enumerate(points):
+        kpis = results[i].kpis if i in results else {"status": "not run"}
+        rows.append({**{k: float(v) for k, v in (o.split("=", 1) for o in point)},
+                     **{k: kpis.get(k) for k in COMPARE_KPIS}})
     return pd.DataFrame(rows)
 
 

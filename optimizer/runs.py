@@ -50,9 +50,16 @@ def default_workers() -> int:
 
 
 def run_cases(cases: list[Case], workers: int | None = None, dask_address: str | None = None,
-              show_progress: bool = True) -> list[CaseResult]:
-    """Run every case; results in the order of `cases`."""
+              show_progress: bool = True, on_result=None) -> list[CaseResult]:
+    """Run every case; results in the order of `cases`; `on_result(results so far)` after each one."""
     results: dict[int, CaseResult] = {}
+
+    def finish(i: int, result: CaseResult) -> None:
+        results[i] = result
+        progress.advance(task)
+        if on_result is not None:
+            on_result(dict(results))
+
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=not show_progress, transient=False) as progress:
         task = progress.add_task("solving", total=len(cases))
@@ -62,18 +69,15 @@ def run_cases(cases: list[Case], workers: int | None = None, dask_address: str |
             with Client(dask_address) as client:
                 futures = {client.submit(run_case, case, pure=False): i for i, case in enumerate(cases)}
                 for future in dask_completed(futures):
-                    results[futures[future]] = future.result()
-                    progress.advance(task)
+                    finish(futures[future], future.result())
         elif (workers or default_workers()) <= 1 or len(cases) == 1:
             for i, case in enumerate(cases):
-                results[i] = run_case(case)
-                progress.advance(task)
+                finish(i, run_case(case))
         else:
             # spawn, not fork: each worker starts clean (its own stdout and HiGHS thread pool)
             with ProcessPoolExecutor(max_workers=min(workers or default_workers(), len(cases)),
                                      mp_context=multiprocessing.get_context("spawn")) as pool:
                 futures = {pool.submit(run_case, case): i for i, case in enumerate(cases)}
                 for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    progress.advance(task)
+                    finish(futures[future], future.result())
     return [results[i] for i in range(len(cases))]

@@ -7,7 +7,7 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InputError
-from optimizer.cli.common import EXIT_BAD_INPUT, GapOption, Output, SitesOption, check_outputs, err, fail, out
+from optimizer.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, GapOption, Output, SitesOption, check_outputs, err, fail, out
 from optimizer.pipeline import Request
 from optimizer.runs import Case
 from sites.load import REFERENCE_PORTFOLIO
@@ -26,14 +26,19 @@ def _request(sites: Path, scenario: str, set_, gap: float, time_limit, threads) 
                    threads=threads)
 
 
-def _run(cases: list[Case], workers, dask):
-    """Check every case's inputs here, then solve them (pool or Dask) and print a summary table."""
+def _run(cases: list[Case], workers, dask, on_result=None, interrupted=lambda: "nothing was written."):
+    """Check every case's inputs here, then solve them (pool or Dask) and print a summary table; on Ctrl-C
+    exit 130 saying what `interrupted()` says was kept."""
     from optimizer.runs import check_cases, run_cases
     try:
         check_cases(cases)
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
-    results = run_cases(cases, workers=workers, dask_address=dask, show_progress=err.is_terminal)
+    try:
+        results = run_cases(cases, workers=workers, dask_address=dask, show_progress=err.is_terminal,
+                            on_result=on_result)
+    except KeyboardInterrupt:
+        fail(f"Interrupted: {interrupted()}", EXIT_INTERRUPTED)
     table = Table(title="runs", show_edge=False)
     for title in ("case", "status", "NPV $M", "AI halls", "first start", "solve s"):
         table.add_column(title, justify="right")
@@ -93,8 +98,10 @@ def sweep(
     workers: WorkersOption = None,
     dask: DaskOption = None,
     force: ForceOption = False,
+    max_runs: Annotated[int, typer.Option(help="Refuse a grid of more runs than this.", min=1)] = 200,
 ) -> None:
-    """A grid of solves over one or more scenario values."""
+    """A grid of solves over one or more scenario values; the workbook is rewritten as runs finish, so an
+    interrupted sweep keeps what finished."""
     from optimizer.analysis import sweep_points, sweep_table
     from optimizer.export import write_sheets
     check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
@@ -102,9 +109,21 @@ def sweep(
         points = sweep_points(vary)
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
+    if len(points) > max_runs:
+        fail(f"--vary: the grid has {len(points):,} runs, more than --max-runs {max_runs}; pass --max-runs "
+             f"{len(points)} to run them all.", EXIT_BAD_INPUT)
     base = _request(sites, scenario, set_, gap, time_limit, threads)
-    results = _run([Case(", ".join(p), base.but(overrides=base.overrides + p)) for p in points], workers, dask)
-    write_sheets(out_path, {"Sweep": [sweep_table(results)]})
+    cases = [Case(", ".join(p), base.but(overrides=base.overrides + p)) for p in points]
+    finished: dict = {}
+
+    def save(results: dict) -> None:
+        write_sheets(out_path, {"Sweep": [sweep_table(points, results)]})
+        finished.update(results)
+
+    results = _run(cases, workers, dask, on_result=save, interrupted=lambda: (
+        f"{len(finished)} of {len(points)} runs had finished; they are in {out_path}." if finished
+        else "no run had finished; nothing was written."))
+    save(dict(enumerate(results)))
     out.print(f"wrote {out_path} ({len(results)} points)")
 
 
