@@ -1,4 +1,5 @@
-"""Six deliberately infeasible plans, each explained with the right family, site and quarter."""
+"""Deliberately infeasible plans, one per planner-limit family, each explained with the right family,
+site and quarter and the smallest change named in that limit's own unit."""
 
 from typer.testing import CliRunner
 
@@ -80,3 +81,52 @@ def test_cli_exit_code_and_message_for_an_infeasible_plan(tmp_path):
     assert result.stderr.startswith("No plan satisfies every constraint (infeasible), so nothing was written.")
     assert "liquidity: the cash floor (2027Q1" in result.stderr and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_build_rate_below_two_contracted_halls_in_one_quarter():
+    two = make_sites(*({"name": n, "ai_eligible": "true", "hall_it_mw": 10, "max_halls": 1, "secured_mw": 30,
+                        "mining_allowed": "false", "committed_halls": 1} for n in ("Alpha", "Beta")))
+    message = explain(two, max_ai_start_it_mw_per_quarter=15.0, utilization_min_share=0.0)
+    assert "build rate: AI starts per quarter (2027Q1)" in message
+    assert "allow 5.0 IT MW more AI starts in 2027Q1" in message
+
+
+def test_firm_power_that_arrives_after_a_contracted_hall():
+    """The site's firm power arrives in 2028Q1 (interruptible before): a hall contracted by 2027Q1 cannot
+    reserve firm MW in 2027."""
+    sites = ai_site(secured_mw=30, power_class="interruptible", power_steps="2028Q1:+30:firm")
+    message = explain(sites, utilization_min_share=0.0)
+    assert "power: firm grid MW for AI halls (Alpha 2027Q1" in message
+    assert "Alpha: 14.0 MW more firm power in 2027Q1" in message
+
+
+def test_secured_power_shared_by_a_mining_contract_and_a_contracted_hall():
+    """30 MW: a contracted 10 IT MW hall reserves 14 grid MW, the hosting contract 20 IT MW of miners draws
+    21.2: 5.2 MW short in every quarter of the contract."""
+    sites = ai_site(mining_allowed="true", mining_commitment_it_mw=20)
+    message = explain(sites, utilization_min_share=0.0)
+    assert "power: secured grid MW (Alpha 2027Q1" in message or "mining commitments" in message
+    assert "Alpha: 5.2 MW more secured power in 2027Q1" in message or \
+        "Alpha: run 4.9 IT MW fewer miners than contracted in 2027Q1" in message
+
+
+def test_intensity_cap_below_what_contracted_leases_emit():
+    message = explain(ai_site(), utilization_min_share=0.9, utilization_after_quarters=1,
+                      carbon_intensity_cap_tco2_per_mwh=0.01)
+    assert "carbon: the carbon intensity cap (20" in message
+    assert "raise the 2028 carbon intensity cap by" in message
+
+
+def test_revolver_limit_or_cash_floor_against_a_contracted_hall():
+    message = explain(ai_site(), opening_cash_usd=0.0, cash_floor_usd=0.0, revolver_limit_usd=1e6,
+                      utilization_min_share=0.0, btc_price_usd_2026=0.0)
+    changes = message.split("The smallest change that makes a plan possible: ")[1]
+    assert changes.startswith(("raise the revolver limit in 20", "lower the cash floor in 20"))
+
+
+def test_cli_an_impossible_cash_floor_is_named_as_the_cash_floor(tmp_path):
+    result = CliRunner().invoke(app, ["solve", "--out", str(tmp_path / "plan.xlsx"), "--set", "cash_floor_usd=1e12",
+                                      "--threads", "1"])
+    assert result.exit_code == 3
+    changes = result.stderr.split("The smallest change that makes a plan possible: ")[1]
+    assert changes.startswith("lower the cash floor in ") and "secured power" not in changes
