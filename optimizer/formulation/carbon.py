@@ -108,6 +108,15 @@ def check(plan) -> list[str]:
     market = e["location_tco2"] - e["grid_tco2_per_mwh"] * e["certificates_mwh"]
     if (abs(market - e["market_tco2"]) > TOL_T).any() or (e["certificates_mwh"] > e["grid_mwh"] + TOL_MW).any():
         problems.append("carbon: market-based emissions or certificates do not follow from the Emissions sheet.")
+    location = e["grid_tco2_per_mwh"] * e["grid_mwh"]
+    if (abs(location - e["location_tco2"]) > TOL_T).any() or (
+            abs(e["mining_tco2"] + e["ai_tco2"] - e["location_tco2"]) > TOL_T).any():
+        problems.append("carbon: location-based emissions are not grid tCO2/MWh x MWh drawn by mining and AI.")
+    rows = e.assign(year=e["quarter"].str[:4].astype(int)).groupby(["year", "scenario"])[
+        ["grid_mwh", "location_tco2", "certificates_mwh", "market_tco2"]].sum()
+    yearly = a.set_index(["year", "scenario"])[rows.columns].reindex(rows.index)
+    if ((rows - yearly).abs() > TOL_T).any().any():
+        problems.append("carbon: the yearly emissions table does not add up the Emissions rows.")
     for r in a.itertuples():
         sc = d.scenario_values[r.scenario]
         if r.cap_tco2 is not None and r.market_tco2 > float(r.cap_tco2) + TOL_T:

@@ -123,7 +123,7 @@ def builds_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
 
 
 def check(plan) -> list[str]:
-    """H1, H2, H5 on the Builds sheet."""
+    """H1-H3, H5 on the Builds sheet, and the Schedule's halls and reserved grid MW against it."""
     d, b, problems = plan.data, plan.builds, []
     cap = d.base.max_ai_start_it_mw_per_quarter
     if len(b) and math.isfinite(cap):
@@ -133,6 +133,14 @@ def check(plan) -> list[str]:
     count = b.groupby("site").size()
     problems += [f"halls: {s} has {n} halls, above its {d.max_halls[s]}." for s, n in count.items()
                  if n > d.max_halls[s]]
+    sched = plan.schedule
+    by_site = {site: sorted(group["start_quarter"]) for site, group in b.groupby("site")}
+    count = pd.Series([sum(q <= r.quarter for q in by_site.get(r.site, ())) for r in sched.itertuples()],
+                      index=sched.index, dtype=float)
+    hall = sched["site"].map(d.hall_it_mw).fillna(0.0)
+    if ((sched["ai_halls_started"] - count).abs() > TOL_MW).any() or (
+            (sched["ai_grid_mw_reserved"] - d.base.grid_mw_per_it_mw * hall * count).abs() > TOL_MW).any():
+        problems.append("halls: Schedule's halls started or grid MW reserved differ from the Builds sheet.")
     for s in d.ai_sites:
         if d.committed_halls[s]:
             by = d.quarters[d.committed_t[s]]

@@ -17,7 +17,7 @@ Equations:
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.family import TOL_MW, no_columns, values, where
+from optimizer.formulation.family import TOL_MW, TOL_USD, no_columns, values, where
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = ()
@@ -61,7 +61,22 @@ cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """M1: miners within installed capacity."""
-    s = plan.schedule
-    over = s["mining_it_mw"] - s["site"].map(plan.data.mining_capacity_it_mw) > TOL_MW
-    return [f"mining: miners exceed installed capacity at {where(s, over)}."] if over.any() else []
+    """M1-M3: miners within [0, installed capacity], their grid MW pue_mine * y, and the Schedule's mining
+    money lines adding up to CashFlow's."""
+    d, s, problems = plan.data, plan.schedule, []
+    over = s["mining_it_mw"] - s["site"].map(d.mining_capacity_it_mw) > TOL_MW
+    if over.any() or (s["mining_it_mw"] < -TOL_MW).any():
+        problems.append(f"mining: miners outside 0..installed capacity at {where(s, over | (s['mining_it_mw'] < -TOL_MW))}.")
+    grid = (s["mining_grid_mw"] - d.base.mining_pue * s["mining_it_mw"]).abs() > TOL_MW
+    if grid.any():
+        problems.append(f"mining: grid MW are not pue_mine x IT MW at {where(s, grid)}.")
+    problems += schedule_matches_cashflow(plan, [line.name for line in CASH_LINES])
+    return problems
+
+
+def schedule_matches_cashflow(plan, columns: list[str]) -> list[str]:
+    """The Schedule's per-site money `columns` add up, per quarter and scenario, to the CashFlow lines."""
+    s, c = plan.schedule, plan.cashflow[plan.cashflow["period"] == "horizon"].set_index(["quarter", "scenario"])
+    sums = s.groupby(["quarter", "scenario"])[columns].sum().reindex(c.index, fill_value=0.0)
+    off = [name for name in columns if ((sums[name] - c[name]).abs() > TOL_USD).any()]
+    return [f"cash flow: Schedule {name} does not add up to CashFlow {name}." for name in off]

@@ -41,8 +41,12 @@ schedule_columns = cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """N1/N2: net flow is the signed sum of its lines, and the objective is the NPV rebuilt from CashFlow."""
+    """N1/N2: every line a non-negative amount (taxes may be a credit after the horizon), net flow the
+    signed sum of its lines, and the objective the NPV rebuilt from CashFlow."""
     d, c, problems = plan.data, plan.cashflow, []
+    negative = [line.name for line in plan.cash_lines if line.category != "tax" and (c[line.name] < -TOL_USD).any()]
+    if negative:
+        problems.append(f"cash flow: {', '.join(negative)} holds negative amounts (lines are amounts, signed by kind).")
     net = sum(line.sign * c[line.name] for line in plan.cash_lines if line.in_npv)
     if (abs(net - c["net_cash_flow_usd"]) > TOL_USD).any():
         problems.append("cash flow: net_cash_flow_usd differs from the sum of its lines.")

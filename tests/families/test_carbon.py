@@ -125,6 +125,11 @@ CARBON_PARTS = [
                  "carbon intensity cap: 0.5500 tCO2/MWh in 2027, above 0.48.", id="K4 intensity cap"),
     pytest.param("emissions_by_year", 0, "certificates_mwh", dict(to=51_000.0),
                  "certificates: 51,000 MWh bought in 2027, above the limit of 50,000.", id="K1 certificate limit"),
+    pytest.param("emissions", 0, "grid_mwh", dict(by=100.0),
+                 "carbon: location-based emissions are not grid tCO2/MWh x MWh drawn by mining and AI.",
+                 id="M4 location = rate x MWh"),
+    pytest.param("emissions_by_year", 0, "location_tco2", dict(by=100.0),
+                 "carbon: the yearly emissions table does not add up the Emissions rows.", id="K3 yearly sums"),
     pytest.param("cashflow", 1, "carbon_cost_usd", dict(by=1e3), COST, id="K5 carbon cost"),
     pytest.param("cashflow", 0, "certificate_cost_usd", dict(by=1e3), COST, id="K5 certificate cost"),
 ]
@@ -134,6 +139,7 @@ CARBON_PARTS = [
 def test_check_flags_a_broken_carbon_row(capped, table, row, column, change, problem):
     """K1-K5 check, each part alone: location tCO2 that no longer give the market-based ones, a year 1,000 t
     above the cap, grid MWh too few for the intensity cap, 1,000 MWh of certificates above the limit, and
-    carbon or certificate cost lines that are not the price times the Emissions sheet."""
+    carbon or certificate cost lines that are not the price times the Emissions sheet (a yearly cell also
+    breaks the yearly sums)."""
     assert carbon.check(capped) == []
-    assert carbon.check(corrupt(capped, table, row, column, **change)) == [problem]
+    assert problem in carbon.check(corrupt(capped, table, row, column, **change))

@@ -189,4 +189,11 @@ def test_check_flags_a_broken_build_schedule(two_halls, breaking, problem):
     """H1/H2/H5 check, each part on the Builds sheet: both halls in one quarter (20 IT MW > S_max = 10), a
     third hall (> H_s = 2), the second hall moved after the contracted quarter (1 < C_s = 2 by 2027Q2)."""
     assert halls.check(two_halls) == []
-    assert halls.check(breaking(two_halls)) == [problem]
+    assert problem in halls.check(breaking(two_halls))  # the Schedule then disagrees with Builds too
+
+
+def test_check_flags_schedule_halls_that_differ_from_the_builds(two_halls):
+    """H1/H3 check: the Schedule's halls started (or grid MW reserved) must follow the Builds sheet."""
+    problem = "halls: Schedule's halls started or grid MW reserved differ from the Builds sheet."
+    assert halls.check(corrupt(two_halls, "schedule", two_halls.schedule.index[-1], "ai_halls_started", to=0.0)) == [problem]
+    assert halls.check(corrupt(two_halls, "schedule", two_halls.schedule.index[-1], "ai_grid_mw_reserved", to=0.0)) == [problem]

@@ -80,4 +80,16 @@ def test_check_flags_a_broken_mining_capacity(miner):
     """M1 check: one IT MW of miners more than the installed 94.34 in 2027Q1 is named, the plan itself passes."""
     assert mining.check(miner) == []
     broken = corrupt(miner, "schedule", 0, "mining_it_mw", by=1.0)
-    assert mining.check(broken) == ["mining: miners exceed installed capacity at Miner 2027Q1."]
+    assert "mining: miners outside 0..installed capacity at Miner 2027Q1." in mining.check(broken)
+
+
+@pytest.mark.parametrize("column, change, problem", [
+    ("mining_it_mw", dict(to=-1.0), "mining: miners outside 0..installed capacity at Miner 2027Q1."),
+    ("mining_grid_mw", dict(by=1.0), "mining: grid MW are not pue_mine x IT MW at Miner 2027Q1."),
+    ("mining_revenue_usd", dict(by=1e6), "cash flow: Schedule mining_revenue_usd does not add up to CashFlow "
+                                         "mining_revenue_usd."),
+])
+def test_check_flags_each_mining_part(miner, column, change, problem):
+    """M1-M3 check: a negative miner, grid MW that are not pue_mine x IT MW, a Schedule money cell that no
+    longer adds up to its CashFlow line."""
+    assert problem in mining.check(corrupt(miner, "schedule", 0, column, **change))

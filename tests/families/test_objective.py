@@ -68,3 +68,11 @@ def test_check_flags_a_broken_npv(portfolio, column, by, prefix):
     assert objective.check(portfolio) == []
     (problem,) = objective.check(corrupt(portfolio, "cashflow", 5, column, by=by))
     assert problem.startswith(prefix)
+
+
+def test_check_flags_a_negative_cash_line(portfolio):
+    """N1 check: lines are non-negative amounts, their sign comes from their kind (a negative draw with a
+    matching negative repayment would otherwise pass every sum)."""
+    broken = corrupt(portfolio, "cashflow", 5, "revolver_draw_usd", to=-1e6)
+    assert "cash flow: revolver_draw_usd holds negative amounts (lines are amounts, signed by kind)." in \
+        objective.check(broken)
