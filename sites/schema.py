@@ -1,9 +1,13 @@
 """The site schema: one registry that drives loading, validation, the README data dictionary and the
 workbook's `Sites` sheet headers.
 
-Each `SiteField` states its name, type, unit, default (None = required), allowed range and meaning.
+Each `SiteField` states its name, type, unit, default (None = required), allowed range and meaning. A number
+must be finite and inside its hard range [minimum, maximum] (an error outside); past its soft maximum it is
+still loaded but `sites.load.site_warnings` says so (a value people rarely mean: a 3 GW site, a USD 5bn opening).
 """
 
+import math
+import re
 from dataclasses import dataclass
 
 from kernel.quarters import is_quarter
@@ -19,6 +23,7 @@ class SiteField:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    soft_maximum: float | None = None  # above it: a warning (site_warnings), not an error
 
     @property
     def required(self) -> bool:
@@ -36,10 +41,25 @@ class SiteField:
             return "a non-empty text"
         what = "a whole number" if self.kind == "integer" else "a number"
         if self.minimum is not None and self.maximum is not None:
-            return f"{what} from {self.minimum:g} to {self.maximum:g}"
+            return f"{what} from {readable(self.minimum)} to {readable(self.maximum)}"
         if self.minimum is not None:
-            return f"{what} >= {self.minimum:g}"
+            return f"{what} >= {readable(self.minimum)}"
+        if self.maximum is not None:
+            return f"{what} <= {readable(self.maximum)}"
         return what
+
+
+def readable(number: float) -> str:
+    """A bound or value as people write it: 10000, 0.5, -84.4; from a million on with thousands separators
+    (100,000,000,000) rather than 1e+11."""
+    if math.isfinite(number) and abs(number) >= 1e6 and number == int(number):
+        return f"{number:,.0f}"
+    return f"{number:g}"
+
+
+def quoted(text: str, limit: int = 40) -> str:
+    """A cell's text in quotes for a message, cut to `limit` characters so that one sentence stays short."""
+    return f"'{text}'" if len(text) <= limit else f"'{text[:limit]}...'"
 
 
 SITE_FIELDS: tuple[SiteField, ...] = (
@@ -49,7 +69,7 @@ SITE_FIELDS: tuple[SiteField, ...] = (
     SiteField("lat", "number", "deg", "Latitude (WGS84).", minimum=-90, maximum=90),
     SiteField("lon", "number", "deg", "Longitude (WGS84).", minimum=-180, maximum=180),
     SiteField("secured_mw", "number", "MW", "Secured grid power at the meter once energised (the first "
-              "step of the power ledger).", minimum=0),
+              "step of the power ledger).", minimum=0, maximum=10_000, soft_maximum=2_000),
     SiteField("energised_quarter", "quarter", "", "First quarter the secured power is available."),
     SiteField("power_class", "choice", "", "Class of the first step: firm (AI halls and miners) or "
               "interruptible (miners only).", default="firm", choices=("firm", "interruptible")),
@@ -63,25 +83,28 @@ SITE_FIELDS: tuple[SiteField, ...] = (
     SiteField("mining_allowed", "bool", "", "Bitcoin miners may run here.", default=True),
     SiteField("build_type", "choice", "", "AI build: retrofit of a mining site or greenfield campus "
               "(sets capex and lead time).", default="retrofit", choices=("retrofit", "greenfield")),
-    SiteField("hall_it_mw", "number", "MW", "IT load of one AI hall (B_s).", default=0.0, minimum=0),
-    SiteField("max_halls", "integer", "halls", "Most AI halls the site may take.", default=0, minimum=0),
+    SiteField("hall_it_mw", "number", "MW", "IT load of one AI hall (B_s).", default=0.0, minimum=0,
+              maximum=2_000, soft_maximum=300),
+    SiteField("max_halls", "integer", "halls", "Most AI halls the site may take.", default=0, minimum=0,
+              maximum=1_000, soft_maximum=50),
     SiteField("site_opening_cost_usd", "number", "USD", "One-off cost to open the site for AI "
-              "(substation, fibre, cooling plant), K_s.", default=0.0, minimum=0),
+              "(substation, fibre, cooling plant), K_s.", default=0.0, minimum=0, maximum=1e11, soft_maximum=1e9),
     SiteField("power_usd_per_mwh_2026", "number", "USD/MWh", "Power price in 2026Q1 (escalates per "
-              "scenario).", minimum=0),
+              "scenario).", minimum=0, maximum=10_000, soft_maximum=300),
     SiteField("market", "text", "", "AI demand market the site leases into (default: its state).",
               default=""),
     SiteField("committed_halls", "integer", "halls", "AI halls already contracted (must have started by "
-              "committed_start_quarter).", default=0, minimum=0),
+              "committed_start_quarter).", default=0, minimum=0, maximum=1_000),
     SiteField("committed_start_quarter", "quarter", "", "Quarter by which the committed halls have started "
               "(default: the horizon start).", default=""),
     SiteField("mining_commitment_it_mw", "number", "MW", "Mining IT MW a hosting or offtake contract obliges the "
-              "site to run every quarter (0: none).", default=0.0, minimum=0),
+              "site to run every quarter (0: none).", default=0.0, minimum=0, maximum=10_000),
     SiteField("mining_commitment_end_quarter", "quarter", "", "Last quarter of that contract (default: the "
               "horizon end).", default=""),
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")  # 12,5 or ,5: a decimal comma (European spreadsheets)
 
 
 def parse_value(field: SiteField, raw: object) -> object:
@@ -97,24 +120,27 @@ def parse_value(field: SiteField, raw: object) -> object:
             return True
         if lowered in ("false", "0", "no", "n"):
             return False
-        raise ValueError(f"'{text}' is not true or false")
+        raise ValueError(f"{quoted(text)} is not true or false")
     if field.kind == "quarter":
         if not is_quarter(text):
-            raise ValueError(f"'{text}' is not a quarter label")
+            raise ValueError(f"{quoted(text)} is not a quarter label")
         return text
     if field.kind == "choice":
         if text.lower() not in field.choices:
-            raise ValueError(f"'{text}' is not allowed")
+            raise ValueError(f"{quoted(text)} is not allowed")
         return text.lower()
     try:
         number = float(text)
     except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
-    if number != number:  # NaN
-        raise ValueError("is not a number")
+        hint = f" (use a decimal point: {text.replace(',', '.')})" if DECIMAL_COMMA.match(text) else ""
+        raise ValueError(f"{quoted(text)} is not a number{hint}") from None
+    if math.isnan(number):
+        raise ValueError(f"{quoted(text)} is not a number")
+    if math.isinf(number):
+        raise ValueError(f"{quoted(text)} is not a finite number")
     if field.kind == "integer":
         if number != int(number):
-            raise ValueError(f"'{text}' is not a whole number")
+            raise ValueError(f"{quoted(text)} is not a whole number")
         number = int(number)
     if field.minimum is not None and number < field.minimum:
         raise ValueError(f"{text} is {'negative' if number < 0 and field.minimum == 0 else 'too small'}")

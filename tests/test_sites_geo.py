@@ -41,7 +41,7 @@ def test_a_feature_without_geometry_uses_its_lat_lon_columns(tmp_path):
 # ------------------------------------------------------------------------------------------ malformed files
 def test_negative_mw(tmp_path):
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,-5,2024Q1,56")
-    assert problems_of(path) == [f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number >= 0."]
+    assert problems_of(path) == [f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number from 0 to 10000."]
 
 
 def test_latitude_out_of_range(tmp_path):
@@ -118,7 +118,7 @@ def test_excel_row_numbers_match_the_sheet(tmp_path):
     table.loc[3, "secured_mw"] = "-20"  # the 4th site sits on sheet row 5
     table.to_excel(tmp_path / "sites.xlsx", sheet_name="Sites", index=False)
     assert problems_of(tmp_path / "sites.xlsx") == [
-        f"{tmp_path / 'sites.xlsx'}: row 5 (Washington), field secured_mw: -20 is negative; allowed: a number >= 0."]
+        f"{tmp_path / 'sites.xlsx'} (sheet Sites): row 5 (Washington), field secured_mw: -20 is negative; allowed: a number from 0 to 10000."]
 
 
 def test_three_problems_are_reported_together(tmp_path):

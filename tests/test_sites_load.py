@@ -81,7 +81,7 @@ def test_gis_attribute_problem_names_the_feature(tmp_path):
     path = tmp_path / "negative.gpkg"
     frame.to_file(path, driver="GPKG")
     assert problems_of(path) == [
-        f"{path}: feature 5 (Sandersville), field secured_mw: -5.0 is negative; allowed: a number >= 0."]
+        f"{path}: feature 5 (Sandersville), field secured_mw: -5.0 is negative; allowed: a number from 0 to 10000."]
 
 
 def test_excel_rows_are_numbered_as_on_the_sheet(tmp_path):
@@ -90,7 +90,7 @@ def test_excel_rows_are_numbered_as_on_the_sheet(tmp_path):
     path = tmp_path / "sites.xlsx"
     table.to_excel(path, sheet_name="Sites", index=False)
     assert problems_of(path) == [
-        f"{path}: row 4 (Norcross), field secured_mw: 'lots' is not a number; allowed: a number >= 0."]
+        f"{path} (sheet Sites): row 4 (Norcross), field secured_mw: 'lots' is not a number; allowed: a number from 0 to 10000."]
 
 
 @pytest.mark.parametrize("name", ["sites.txt", "sites.parquet"])
@@ -133,7 +133,7 @@ def test_three_problems_in_one_file_are_all_reported_in_row_order(tmp_path):
     with pytest.raises(InputError) as caught:
         load_sites(path, HORIZON)
     assert caught.value.problems == [
-        f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number >= 0.",
+        f"{path}: row 2 (Alpha), field secured_mw: -5 is negative; allowed: a number from 0 to 10000.",
         f"{path}: row 3 (Beta), field energised_quarter: '2027Q5' is not a quarter label; allowed: a quarter label "
         "YYYYQn with n in 1-4, e.g. 2027Q1.",
         f"{path}: row 5 (Delta), field state: 'XX' is not a US state; allowed: a two-letter postal code of the 50 "
@@ -154,7 +154,7 @@ def test_location_problem_in_an_early_row_is_listed_first(tmp_path):
 def test_csv_row_number_counts_blank_lines(tmp_path):
     path = tmp_path / "sites.csv"
     path.write_text(f"{SITE_COLUMNS}\nAlpha,GA,33.6,-84.4,50,2024Q1,56\n\nBeta,GA,33.6,-84.4,-5,2024Q1,56\n")
-    assert problems_of(path) == [f"{path}: row 4 (Beta), field secured_mw: -5 is negative; allowed: a number >= 0."]
+    assert problems_of(path) == [f"{path}: row 4 (Beta), field secured_mw: -5 is negative; allowed: a number from 0 to 10000."]
 
 
 def test_gis_geometry_problem_and_attribute_problem_are_reported_together(tmp_path):
@@ -166,7 +166,7 @@ def test_gis_geometry_problem_and_attribute_problem_are_reported_together(tmp_pa
     found = problems_of(path)
     assert len(found) == 2
     assert found[0].startswith(f"{path}: feature 2") and "a Polygon" in found[0]
-    assert found[1] == f"{path}: feature 5 (Sandersville), field secured_mw: -5.0 is negative; allowed: a number >= 0."
+    assert found[1] == f"{path}: feature 5 (Sandersville), field secured_mw: -5.0 is negative; allowed: a number from 0 to 10000."
 
 
 # ============================================================================ 3. CLI, map and GeoPackage

@@ -19,12 +19,12 @@ from tests.test_sites_load import RATES_CSV, REFERENCE
 def test_text_where_a_number_belongs(tmp_path):
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,lots,2024Q1,56")
     assert problems_of(path) == [
-        f"{path}: row 2 (Alpha), field secured_mw: 'lots' is not a number; allowed: a number >= 0."]
+        f"{path}: row 2 (Alpha), field secured_mw: 'lots' is not a number; allowed: a number from 0 to 10000."]
 
 
 def test_negative_mw(tmp_path):
     path = write_csv(tmp_path, "Alpha,GA,33.6,-84.4,50,2024Q1,56", "Beta,GA,33.6,-84.4,-5,2024Q1,56")
-    assert problems_of(path) == [f"{path}: row 3 (Beta), field secured_mw: -5 is negative; allowed: a number >= 0."]
+    assert problems_of(path) == [f"{path}: row 3 (Beta), field secured_mw: -5 is negative; allowed: a number from 0 to 10000."]
 
 
 @pytest.mark.parametrize("lat, words", [("95", "95 is too large"), ("-91.5", "-91.5 is too small")])
