@@ -22,7 +22,7 @@ from optimizer.data import ModelData, build_model_data
 from optimizer.plan_inputs import read_inputs
 from optimizer.results import Plan, extract_plan
 from optimizer.solve import SolveInfo, SolveOptions, build_and_solve
-from sites.load import REFERENCE_PORTFOLIO, load_sites
+from sites.load import REFERENCE_PORTFOLIO, load_sites, site_warnings
 
 FIRST_YEAR_QUARTERS = 4
 
@@ -58,7 +58,7 @@ class Inputs:
     @property
     def warnings(self) -> list[str]:
         """Values inside the allowed ranges but past plausible ones (printed, not errors)."""
-        return scenario_warnings(self.scenario)
+        return [f"{self.site_file}: {w}" for w in site_warnings(self.sites)] + scenario_warnings(self.scenario)
 
 
 @dataclass
