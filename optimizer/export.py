@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.plan_inputs import BUILD_DERIVED, CHECK_COLUMN, SITE_DERIVED, derived_check, derived_values, \
+    input_values
 from optimizer.results import Plan
 from kernel.atomic import atomic_path
 from sites.schema import SITE_FIELDS
-
-SITE_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")
 
 
 def json_ready(value):
@@ -33,9 +33,19 @@ def kpi_json(plan: Plan) -> str:
     return json.dumps(json_ready(plan.kpis), indent=None, sort_keys=False)
 
 
-def sites_sheet(plan: Plan) -> pd.DataFrame:
-    table = plan.data.sites.reset_index()
-    return table[[f.name for f in SITE_FIELDS] + list(SITE_DERIVED)]
+def sites_sheet(plan: Plan, check: bool = False) -> pd.DataFrame:
+    """One row per site: the site fields as inputs (state, egrid_subregion, grid_tco2_per_mwh blank where
+    the location gives them), then the derived columns (optimizer/plan_inputs.py); with `check`, the
+    `derived_check` fingerprint of each row's derived cells (the workbook's hidden column)."""
+    sites = plan.data.sites
+    derived = derived_values(sites, plan.data.base)
+    derived[list(BUILD_DERIVED)] = sites[list(BUILD_DERIVED)]  # what the model used
+    fields = [f.name for f in SITE_FIELDS if f.name != "name"]
+    table = pd.concat([input_values(sites, derived)[fields], derived[list(SITE_DERIVED)]], axis=1)
+    table = table.rename_axis("name").reset_index()
+    if check:
+        table[CHECK_COLUMN] = [derived_check(row) for row in table[list(SITE_DERIVED)].itertuples(index=False)]
+    return table
 
 
 def assumptions_sheet(plan: Plan) -> pd.DataFrame:

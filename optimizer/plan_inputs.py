@@ -1,28 +1,275 @@
 """The inputs of a plan workbook: its `Sites` and `Assumptions` sheets, as a planner may have edited them,
-read back for `hashpivot solve --from plan.xlsx`."""
+read back for `hashpivot solve --from plan.xlsx` (and `hashpivot sites validate plan.xlsx`); and the
+checks of a site table against a scenario that every problem of is listed at once.
 
+The `Sites` sheet holds the site fields as inputs, then derived columns (grey headers) that are outputs:
+
+    lead_quarters              L_s  = lead_quarters_{build_type}                         (Assumptions)
+    capex_usd_per_it_mw        c_s  = ai_capex_multiplier * ai_capex_{build_type}_usd_per_it_mw
+    mining_capacity_it_mw      M_s  = P[s, horizon start] / mining_pue if mining_allowed, else 0
+    state_located              the state the point (lat, lon) lies in
+    egrid_subregion_located    the eGRID2023 subregion the point lies in
+    grid_tco2_per_mwh_located  the eGRID2023 rate of the site's subregion (typed, else located)
+
+`state`, `egrid_subregion` and `grid_tco2_per_mwh` are written blank where they equal what the location
+gives, so that a site moved by its lat/lon follows its new point; a value that differs (typed by the
+planner) is kept. On `--from` the derived columns are recomputed from the inputs. A hidden column,
+`derived_check`, fingerprints the derived cells as written: while it matches, the derived cells are
+untouched (perhaps stale after an input edit, and recomputed); when it does not, a derived cell that differs
+from what the inputs give was edited and is refused, one sentence naming the sheet, row, site, field and
+the input to edit instead.
+"""
+
+import hashlib
+import math
 from pathlib import Path
+from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from kernel.errors import InputError
-from models.scenario import scenario_from_rows
+from kernel.quarters import ordinal
+from models.scenario import SCENARIO_DIR, Scenario, scenario_from_rows, scenario_path
+from sites import geo
+from sites.ledger import peak_mw, secured_mw, site_steps
 from sites.load import as_text, validate_sites
 from sites.schema import FIELDS_BY_NAME
 
+BUILD_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")
+LOCATED = MappingProxyType({"state": "state_located", "egrid_subregion": "egrid_subregion_located",
+                            "grid_tco2_per_mwh": "grid_tco2_per_mwh_located"})  # input -> what the point gives
+SITE_DERIVED = BUILD_DERIVED + tuple(LOCATED.values())
+CHECK_COLUMN = "derived_check"
+ABSORPTION = "market_absorption_it_mw_per_quarter"
 
-def read_inputs(path: str | Path, overrides: tuple[str, ...] = ()):
-    """The site table and scenario of a plan workbook's `Sites` and `Assumptions` sheets (as a planner may
-    have edited them), with `--set` overrides on top: (sites, scenario)."""
+DERIVED_MEANING = MappingProxyType({
+    "lead_quarters": "construction lead time L_s, quarters, from build_type and the Assumptions",
+    "capex_usd_per_it_mw": "AI capex per IT MW c_s, from build_type and the Assumptions",
+    "mining_capacity_it_mw": "mining fleet M_s, IT MW: secured MW at the horizon start / mining_pue",
+    "state_located": "the state the point lies in (used when state is blank)",
+    "egrid_subregion_located": "the eGRID2023 subregion the point lies in (used when egrid_subregion is blank)",
+    "grid_tco2_per_mwh_located": "the eGRID2023 rate of the site's subregion (used when grid_tco2_per_mwh is blank)",
+})
+
+
+def _edit_instead(column: str, row: pd.Series) -> str:
+    """The inputs that set a derived column, for the refusal sentence."""
+    build = row["build_type"]
+    return {"lead_quarters": f"build_type or the Assumptions sheet's lead_quarters_{build}",
+            "capex_usd_per_it_mw": f"build_type or the Assumptions sheet's ai_capex_{build}_usd_per_it_mw or "
+                                   "ai_capex_multiplier",
+            "mining_capacity_it_mw": "secured_mw, energised_quarter, power_steps or mining_allowed, or the "
+                                     "Assumptions sheet's mining_pue",
+            "state_located": "lat/lon, or type the state in the state column",
+            "egrid_subregion_located": "lat/lon, or type the subregion in the egrid_subregion column",
+            "grid_tco2_per_mwh_located": "egrid_subregion, or type the rate in the grid_tco2_per_mwh column",
+            }[column]
+
+
+# ---------------------------------------------------------------------------------------- derived values
+def derived_values(sites: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The derived columns of a validated site table under `scenario` (index: site), computed as
+    optimizer/data.py does for lead time, capex and mining capacity, and from the location for the rest."""
+    greenfield = (sites["build_type"] == "greenfield").to_numpy()
+    start = [scenario.horizon_start]
+    existing = np.array([secured_mw(site_steps(row.to_dict()), start)[0] for _, row in sites.iterrows()])
+    located = geo.locate(sites["lat"], sites["lon"])
+    rates = geo.egrid_tco2_per_mwh()
+    return pd.DataFrame({
+        "lead_quarters": np.where(greenfield, scenario.lead_quarters_greenfield, scenario.lead_quarters_retrofit),
+        "capex_usd_per_it_mw": scenario.ai_capex_multiplier * np.where(
+            greenfield, scenario.ai_capex_greenfield_usd_per_it_mw, scenario.ai_capex_retrofit_usd_per_it_mw),
+        "mining_capacity_it_mw": np.where(sites["mining_allowed"].to_numpy(bool), existing / scenario.mining_pue, 0.0),
+        "state_located": located["state"].fillna("").to_numpy(),
+        "egrid_subregion_located": located["egrid_subregion"].fillna("").to_numpy(),
+        "grid_tco2_per_mwh_located": [rates.get(s, float("nan")) for s in sites["egrid_subregion"]],
+    }, index=sites.index)
+
+
+def input_values(sites: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
+    """The site fields as the Sites sheet's inputs: state, egrid_subregion and grid_tco2_per_mwh blank
+    (NaN for the rate) where they equal what the location gives."""
+    table = sites.copy()
+    same_state = table["state"].str.upper() == derived["state_located"]
+    table["state"] = table["state"].where(~same_state, "")
+    same_subregion = table["egrid_subregion"] == derived["egrid_subregion_located"]
+    table["egrid_subregion"] = table["egrid_subregion"].where(~same_subregion, "")
+    rate, default = table["grid_tco2_per_mwh"].astype(float), derived["grid_tco2_per_mwh_located"]
+    table["grid_tco2_per_mwh"] = rate.where(~np.isclose(rate, default, rtol=1e-12, atol=1e-12), np.nan)
+    return table
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
+
+
+def _canonical(value) -> str:
+    """One text per value, the same before writing and after reading back from Excel (4 and 4.0 alike)."""
+    if _blank(value):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value)).lower()
+    try:
+        return f"{float(value):.10g}"
+    except (TypeError, ValueError):
+        return str(value).strip().upper()
+
+
+def derived_check(values) -> str:
+    """The fingerprint of one row's derived cells (in SITE_DERIVED order)."""
+    text = "|".join(_canonical(v) for v in values)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _same(cell, value) -> bool:
+    if isinstance(value, str):
+        return str(cell).strip().upper() == value.upper()
+    try:
+        return math.isclose(float(cell), float(value), rel_tol=1e-9, abs_tol=1e-9)
+    except (TypeError, ValueError):
+        return False
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"'{value}'"
+    return f"{number:,.0f}" if abs(number) >= 1e5 else f"{number:g}"
+
+
+# ---------------------------------------------------------------------------------------- the workbook
+def is_plan_workbook(path: str | Path) -> bool:
+    """An .xlsx with both a Sites and an Assumptions sheet (a plan workbook, not a site file)."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx" or not path.is_file():
+        return False
+    try:
+        import openpyxl
+        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+    except Exception:  # noqa: BLE001 - not readable as a workbook: the site loader says why
+        return False
+    return "Sites" in names and "Assumptions" in names
+
+
+def read_plan(path: str | Path, overrides: tuple[str, ...] = ()):
+    """A plan workbook's inputs: (sites, scenario with `overrides`, problems, row labels) where problems are
+    the edited derived cells (the sites themselves raise InputError listing every problem)."""
     path = Path(path)
     try:
         sheets = pd.read_excel(path, sheet_name=["Sites", "Assumptions"], dtype=object)
     except (OSError, ValueError, KeyError) as problem:
         raise InputError(f"{path}: cannot read the Sites and Assumptions sheets of a plan workbook ({problem}).") from None
-    sites = sheets["Sites"]
-    sites = as_text(sites[[c for c in sites.columns if c in FIELDS_BY_NAME]].dropna(how="all"))
-    table = validate_sites(sites, source=f"{path} (Sites sheet)")
     rows = sheets["Assumptions"]
     first = rows[rows["scenario"] == rows["scenario"].iloc[0]] if len(rows) else rows
-    scenario = scenario_from_rows(zip(first["key"], first["value"]), f"{path} (Assumptions sheet)", overrides)
-    return table, scenario
+    pairs = list(zip(first["key"], first["value"]))
+    source = f"{path} (Assumptions sheet)"
+    written = scenario_from_rows(pairs, source)
+    scenario = scenario_from_rows(pairs, source, overrides) if overrides else written
+    raw = sheets["Sites"]
+    raw = raw.set_axis([str(c).strip() for c in raw.columns], axis=1)
+    inputs = as_text(raw[[c for c in raw.columns if c in FIELDS_BY_NAME]])
+    where = f"{path} (Sites sheet)"
+    sites = validate_sites(inputs, source=where, horizon=scenario.horizon)
+    labels = {str(n).strip(): f"row {2 + i}" for i, n in enumerate(inputs.get("name", [])) if str(n).strip()}
+    return sites, scenario, _edited_derived(raw, inputs, sites, written, where), labels
+
+
+def _edited_derived(raw: pd.DataFrame, inputs: pd.DataFrame, sites: pd.DataFrame, scenario: Scenario,
+                    where: str) -> list[str]:
+    """A sentence per derived cell that was edited (the row's fingerprint does not match) and differs from
+    what the row's inputs give under the workbook's own Assumptions."""
+    present = [c for c in SITE_DERIVED if c in raw.columns]
+    if not present:
+        return []
+    now = derived_values(sites, scenario)
+    problems = []
+    for i, record in enumerate(raw.to_dict("records")):
+        site = str(inputs.iloc[i].get("name", "")).strip()
+        if site not in now.index:
+            continue  # a blank row
+        cells = {c: record[c] for c in present if not _blank(record[c])}
+        check = record.get(CHECK_COLUMN)
+        if not cells or (not _blank(check) and str(check).strip() == derived_check(
+                [record.get(c) for c in SITE_DERIVED])):
+            continue  # nothing given, or untouched since written: recomputed
+        for column, cell in cells.items():
+            value = now.at[site, column]
+            if not _same(cell, value):
+                problems.append(f"{where}: row {2 + i} ({site}), field {column}: {_show(cell)} is derived, not an "
+                                f"input (the row's inputs give {_show(value)}, recomputed on --from); edit "
+                                f"{_edit_instead(column, sites.loc[site])} instead, or clear the cell.")
+    return problems
+
+
+def read_inputs(path: str | Path, overrides: tuple[str, ...] = ()):
+    """The site table and scenario of a plan workbook's `Sites` and `Assumptions` sheets (as a planner may
+    have edited them), with `--set` overrides on top: (sites, scenario). Raises one InputError listing every
+    edited derived cell and every misfit of the sites with the scenario."""
+    sites, scenario, problems, labels = read_plan(path, overrides)
+    problems += scenario_problems(sites, scenario, f"{path} (Sites sheet)", labels, scenario_fix(path, plan=True))
+    if problems:
+        raise InputError(problems)
+    return sites, scenario
+
+
+# ------------------------------------------------------------------------- sites against a scenario
+def scenario_fix(scenario: str | Path, plan: bool = False) -> tuple[str, str]:
+    """(the scenario's name in sentences, how to add a market absorption entry besides --set)."""
+    if plan:
+        return (f"{scenario} (Assumptions sheet)",
+                f"a row {ABSORPTION}.{{market}} with value {{value}} in its Assumptions sheet")
+    path = scenario_path(scenario)
+    if path.parent.resolve() == SCENARIO_DIR.resolve():
+        return (f"scenario {path.stem}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in a scenario "
+                f"file that extends {path.stem} (hashpivot scenarios new NAME --extends {path.stem})")
+    return f"scenario {path}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in {path}"
+
+
+def scenario_problems(sites: pd.DataFrame, scenario: Scenario, source: str, labels: dict | None = None,
+                      fix: tuple[str, str] = ("scenario", "")) -> list[str]:
+    """Every misfit of a validated site table with a scenario, a sentence each: an AI market without a
+    market absorption entry, more halls than the site's firm power holds at the scenario's grid MW per IT MW,
+    contracted halls beyond max_halls or after the horizon, and a ledger step after the horizon end."""
+    labels = labels or {}
+    name, how = fix
+    problems, markets = [], {}
+    absorption = getattr(scenario, ABSORPTION)
+    value = f"{max(absorption.values()):g}" if absorption else "100"
+    g, end = scenario.grid_mw_per_it_mw, ordinal(scenario.horizon_end)
+    for site, row in sites.iterrows():
+        where = f"{source}: {labels[site]} ({site})" if site in labels else f"{source}: site {site}"
+        steps = site_steps(row.to_dict())
+        late = next((step for step in steps if ordinal(step.quarter) > end), None)
+        if late is not None:
+            field = "energised_quarter" if late is steps[0] else "power_steps"
+            problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
+                            f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
+        if not row["ai_eligible"]:
+            continue
+        markets.setdefault(row["market"], []).append(site)
+        firm = peak_mw(steps, "firm")
+        fit = math.floor(firm / (g * row["hall_it_mw"]) + 1e-9)
+        if row["max_halls"] > fit:
+            problems.append(f"{where}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
+                            f"{row['max_halls'] * row['hall_it_mw'] * g:g} grid MW at {g:g} grid MW per IT MW "
+                            f"({name}) but the site has {firm:g} MW of firm power; allowed: at most {fit} halls.")
+        if row["committed_halls"] > row["max_halls"]:
+            problems.append(f"{where}, field committed_halls: {row['committed_halls']} contracted halls but the site "
+                            f"takes at most {row['max_halls']}; allowed: at most max_halls.")
+        elif row["committed_halls"] and row["committed_start_quarter"] and \
+                ordinal(row["committed_start_quarter"]) > end:
+            problems.append(f"{where}, field committed_start_quarter: {row['committed_start_quarter']} is after the "
+                            f"horizon end {scenario.horizon_end} of {name}; allowed: a quarter up to "
+                            f"{scenario.horizon_end}.")
+    for market, names in markets.items():
+        if market in absorption:
+            continue
+        plural = "s" if len(names) > 1 else ""
+        problems.append(f"{name}, field {ABSORPTION}: no entry for market '{market}' of the AI-eligible site{plural} "
+                        f"{', '.join(names)} ({source}); add --set {ABSORPTION}.{market}={value}, or "
+                        f"{how.format(market=market, value=value)}.")
+    return problems

@@ -3,7 +3,8 @@
 Sheets: Summary (KPIs, run manifest, MW by use by year), Portfolio (site x year MW by use; quarterly MW
 by use; operating NPV by site; charts), Timeline (one row per hall, shaded from construction start to
 online to leased), Schedule, Builds, CashFlow (live formulas, chart), Emissions (chart), Marginals,
-Sites and Assumptions (the inputs: `hashpivot solve --from plan.xlsx` reads them back).
+Sites and Assumptions (the inputs: `hashpivot solve --from plan.xlsx` reads them back; the derived Sites
+columns, grey, are recomputed from them, see optimizer/plan_inputs.py).
 
 CashFlow formulas over its own cells (cached values written too, so viewers that do not recalculate
 show the optimizer's numbers):
@@ -17,11 +18,14 @@ show the optimizer's numbers):
 
 import math
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from optimizer.export import assumptions_sheet, sites_sheet
+from optimizer.plan_inputs import CHECK_COLUMN, DERIVED_MEANING
+from sites.schema import FIELDS_BY_NAME
 from optimizer.by_site import operating_npv_usd, site_years
 from optimizer.manifest import manifest_rows
 from optimizer.results import Plan
@@ -30,6 +34,10 @@ from kernel.quarters import label, ordinal
 
 MINING, AI, NEUTRAL = "#F8CBAD", "#BDD7EE", "#DDEBF7"
 BUILDING, ONLINE, LEASED = "#FFD966", "#9DC3E6", "#2F75B5"
+DERIVED = "#D9D9D9"  # Sites sheet: derived (output) columns
+LOCATED_BLANK = MappingProxyType({"state": "the state the point lies in (state_located)",
+                                  "egrid_subregion": "the subregion the point lies in (egrid_subregion_located)",
+                                  "grid_tco2_per_mwh": "the eGRID2023 rate of the subregion (grid_tco2_per_mwh_located)"})
 USE_COLUMNS = (("mining_it_mw", "mining IT MW", "#ED7D31"), ("ai_it_mw_under_construction", "AI IT MW building",
                BUILDING), ("ai_it_mw_online_unleased", "AI IT MW online, not leased", ONLINE),
                ("ai_it_mw_leased", "AI IT MW leased", LEASED))
@@ -316,9 +324,27 @@ def emissions(writer, plan: Plan, f: Formats) -> None:
 
 
 def inputs(writer, plan: Plan, f: Formats) -> None:
-    """Sites and Assumptions, laid out as editable inputs for `hashpivot solve --from`."""
-    sites = sites_sheet(plan)
+    """Sites and Assumptions, laid out as editable inputs for `hashpivot solve --from`: in Sites each input
+    header carries its field's meaning as a comment; the derived columns have grey headers and the comment
+    "derived: recomputed on --from"; the derived_check fingerprint column is hidden."""
+    sites = sites_sheet(plan, check=True)
     write_table(writer, "Sites", sites, f)
+    ws = writer.sheets["Sites"]
+    derived = writer.book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": DERIVED,
+                                      "font_color": "#404040", "border": 1})
+    size = {"x_scale": 2.2, "y_scale": 1.5}
+    for j, name in enumerate(sites.columns):
+        if name in FIELDS_BY_NAME:
+            field = FIELDS_BY_NAME[name]
+            blank = f" Blank: {LOCATED_BLANK[name]}." if name in LOCATED_BLANK else ""
+            ws.write_comment(0, j, f"input: {field.description}{blank} Allowed: {field.allowed()}.", size)
+        elif name in DERIVED_MEANING:
+            ws.write(0, j, name, derived)
+            ws.write_comment(0, j, f"derived: recomputed on --from ({DERIVED_MEANING[name]}); edit the inputs "
+                                   "instead: an edited derived cell is refused.", size)
+        elif name == CHECK_COLUMN:
+            ws.write(0, j, name, derived)
+            ws.set_column(j, j, 14, None, {"hidden": True})
     table = assumptions_sheet(plan)
     write_table(writer, "Assumptions", table, f)
     ws = writer.sheets["Assumptions"]

@@ -1,4 +1,5 @@
-"""`hashpivot sites validate|show|map|convert`: site portfolios in CSV, XLSX, GeoJSON or GeoPackage."""
+"""`hashpivot sites validate|show|map|convert|template`: site portfolios in CSV, XLSX, GeoJSON or GeoPackage
+(and the Sites sheet of a plan workbook, read with the rules of `solve --from`)."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,30 +11,76 @@ from kernel.errors import InputError
 from models.scenario import load_scenario
 from optimizer.cli.common import EXIT_BAD_INPUT, Output, check_outputs, fail, out
 from sites.ledger import peak_mw, site_steps
-from sites.load import load_sites
+from sites.load import read_raw, site_format, validate_sites
 
-app = typer.Typer(help="Site portfolios: validate, show, map and convert (CSV, XLSX, GeoJSON, GeoPackage).",
-                        no_args_is_help=True)
-SiteFile = Annotated[Path, typer.Argument(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage).")]
+app = typer.Typer(help="Site portfolios: validate, show, map, convert and a template to fill in (CSV, XLSX, "
+                       "GeoJSON, GeoPackage).", no_args_is_help=True)
+SiteFile = Annotated[Path, typer.Argument(help="Site portfolio file (CSV, XLSX, GeoJSON or GeoPackage), or a plan "
+                                               "workbook (its Sites sheet).")]
 HorizonOption = Annotated[str, typer.Option("--scenario", help="Scenario whose horizon the quarters must fit.")]
 
 
-def _load_sites(path: Path, scenario: str = "base"):
+def _problems_exit(problems: list[str]) -> None:
+    fail("\n".join(problems), EXIT_BAD_INPUT)
+
+
+def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
+    """(sites, scenario, its (name, fix), edited derived cells, misfits of the sites with the scenario): a plan
+    workbook through plan_inputs (its Assumptions unless `scenario` is given; derived cells as by
+    `solve --from`), any other file through the site loader with `scenario` (default base). Problems of
+    the site rows exit 2, every one listed."""
+    from optimizer.plan_inputs import is_plan_workbook, read_plan, scenario_fix, scenario_problems
     try:
-        return load_sites(path, load_scenario(scenario).horizon)
+        if is_plan_workbook(path):
+            sites, chosen, edited, labels = read_plan(path, () if scenario is not None else overrides)
+            fix = scenario_fix(path, plan=True)
+            if scenario is not None:
+                chosen, fix = load_scenario(scenario, overrides), scenario_fix(scenario)
+            source = f"{path} (Sites sheet)"
+        else:
+            chosen, fix = load_scenario(scenario or "base", overrides), scenario_fix(scenario or "base")
+            raw, first_row, row_word = read_raw(path)
+            source = raw.attrs.get("source", str(path))
+            sites = validate_sites(raw, source=source, horizon=chosen.horizon, first_row=first_row,
+                                   row_word=row_word)
+            names = next(raw[c] for c in raw.columns if str(c).strip().lower() == "name")
+            labels = {str(n).strip(): f"{row_word} {first_row + i}" for i, n in enumerate(names) if str(n).strip()}
+            edited = []
     except InputError as problem:
-        fail("\n".join(problem.problems) if len(problem.problems) > 1 else str(problem), EXIT_BAD_INPUT)
+        _problems_exit(problem.problems)
+    return sites, chosen, fix, edited, scenario_problems(sites, chosen, source, labels, fix)
+
+
+def _load_sites(path: Path, scenario: str | None = None):
+    sites, _, _, edited, _ = _read(path, scenario)
+    if edited:  # a plan workbook's edited derived cells: refused as by solve --from
+        _problems_exit(edited)
+    return sites
 
 
 @app.command("validate")
-def sites_validate(path: SiteFile, scenario: HorizonOption = "base") -> None:
-    """Check every row and field; list every problem (exit 2) or summarise the valid portfolio."""
-    table = _load_sites(path, scenario)
+def sites_validate(path: SiteFile,
+                   scenario: Annotated[Optional[str], typer.Option(
+                       "--scenario", help="Scenario to check the sites against: its horizon, its market absorption "
+                                          "table (every AI market needs an entry) and its grid MW per IT MW "
+                                          "(every hall must fit).",
+                       show_default="base; a plan workbook's own Assumptions")] = None,
+                   set_: Annotated[Optional[list[str]], typer.Option(
+                       "--set", help="Override a scenario value, KEY=VALUE (table entries as KEY.NAME=VALUE).")] = None
+                   ) -> None:
+    """Check every row and field, then the sites against the scenario; list every problem (exit 2) or
+    summarise the valid portfolio."""
+    table, chosen, (name, _), edited, misfits = _read(path, scenario, tuple(set_ or ()))
+    if edited or misfits:
+        _problems_exit(edited + misfits)
     steps = [site_steps(row.to_dict()) for _, row in table.iterrows()]
     firm, total = sum(peak_mw(s, "firm") for s in steps), sum(peak_mw(s) for s in steps)
+    markets = sorted({m for m, ai in zip(table["market"], table["ai_eligible"]) if ai})
     out.print(f"{path}: valid: {len(table)} sites, {total:,.0f} MW secured at peak ({firm:,.0f} MW firm), "
               f"{int(table['ai_eligible'].sum())} AI-eligible, eGRID subregions "
               f"{', '.join(sorted(table['egrid_subregion'].unique()))}.", highlight=False)
+    out.print(f"Fits {name}, {chosen.horizon_start}-{chosen.horizon_end}: every AI market has market absorption "
+              f"({', '.join(markets) or 'no AI sites'}) and every hall fits its site's firm power.", highlight=False)
 
 
 @app.command("show")
@@ -97,3 +144,24 @@ def sites_convert(path: SiteFile,
     except InputError as problem:
         fail(str(problem), EXIT_BAD_INPUT)
     out.print(f"wrote {target} ({len(table)} sites)")
+
+
+@app.command("template")
+def sites_template(target: Annotated[Path, typer.Argument(help="Site file to write: .csv, .xlsx, .geojson or "
+                                                                 ".gpkg (the suffix sets the format).")],
+                   force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
+    """A site file to fill in: every site field as a column and two example rows (a mining site, an
+    AI-eligible retrofit) that validate and solve; an .xlsx adds a Fields sheet with each field's meaning."""
+    from sites.template import EXAMPLES, write_template
+    try:
+        kind = site_format(target)
+    except InputError as problem:
+        fail(str(problem), EXIT_BAD_INPUT)
+    check_outputs([Output("", target)], force)
+    write_template(target)
+    meanings = ("field meanings: its Fields sheet and each header's comment" if kind == "Excel workbook" else
+                f"field meanings: hashpivot sites template {target.with_suffix('.xlsx').name} (its Fields sheet) or "
+                "the README's site table")
+    out.print(f"wrote {target} ({len(EXAMPLES)} example sites to replace with yours); {meanings}; check it with "
+              f"hashpivot sites validate {target}.",
+              highlight=False, soft_wrap=True)
