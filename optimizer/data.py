@@ -100,6 +100,9 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
     names = tuple(scenarios)
     probability = probability or {w: 1.0 / len(names) for w in names}
     sc = scenarios[names[0]]
+    problems = [p for w in names for p in misfits(sites, scenarios[w], fix=(f"scenario {w}", DEFAULT_FIX[1]))]
+    if problems:
+        raise InputError(problems)
     quarters = quarter_range(sc.horizon_start, sc.horizon_end)
     site_table = _site_build_values(sites, sc, quarters)
     lead_max = int(site_table["lead_quarters"].max()) if len(site_table) else 0
@@ -116,9 +119,6 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
         for t, value in enumerate(lease_revenue_usd_per_it_mw(scw, quarters)):
             lease[(t, w)] = float(value)
         for market in {site_table.at[s, "market"] for s in site_table.index if site_table.at[s, "ai_eligible"]}:
-            if market not in scw.market_absorption_it_mw_per_quarter:
-                raise InputError(f"scenario {w}, field market_absorption_it_mw_per_quarter: no entry for "
-                                 f"market '{market}' of an AI-eligible site; add {market} = <IT MW per quarter>.")
             for t in range(len(quarters)):
                 absorption[(market, t, w)] = scw.market_absorption_it_mw_per_quarter[market]
     site_quarter = pd.concat(frames, ignore_index=True).set_index(["site", "t", "w"]).sort_index()
@@ -132,45 +132,75 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
 
 
 def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -> pd.DataFrame:
-    """Add per-site derived values: lead time L_s, capex per IT MW, hall count H_s, mining capacity.
-
-    H_s = max_halls, which must not exceed floor(F_max / (grid_mw_per_it_mw * B_s)), F_max the site's peak
-    firm MW (the hall must fit its firm power); mining capacity (IT MW) = P[s, first quarter] / pue_mine
-    for a mining site (the existing fleet: later ledger steps are not filled with new miners).
-    """
-    table = sites.copy()
-    greenfield = table["build_type"] == "greenfield"
-    table["lead_quarters"] = np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit)
-    table["capex_usd_per_it_mw"] = sc.ai_capex_multiplier * np.where(
-        greenfield, sc.ai_capex_greenfield_usd_per_it_mw, sc.ai_capex_retrofit_usd_per_it_mw)
-    steps = {s: site_steps(row.to_dict()) for s, row in table.iterrows()}
-    problems = []
-    for s, row in table.iterrows():
-        if not row["ai_eligible"]:
-            continue
-        firm = peak_mw(steps[s], "firm")
-        fit = math.floor(firm / (sc.grid_mw_per_it_mw * row["hall_it_mw"]) + 1e-9)
-        if row["max_halls"] > fit:
-            problems.append(
-                f"site {s}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
-                f"{row['max_halls'] * row['hall_it_mw'] * sc.grid_mw_per_it_mw:g} grid MW at "
-                f"{sc.grid_mw_per_it_mw:g} grid MW per IT MW but the site has {firm:g} MW of firm power; "
-                f"allowed: at most {fit} halls.")
-    if problems:
-        raise InputError(problems)
+    """Add per-site derived values: lead time L_s, capex per IT MW, mining capacity (build_values), H_s =
+    max_halls for AI-eligible sites (0 otherwise) and the commitment quarter index t_C. `misfits` has
+    checked that every hall fits and every commitment is possible."""
+    table = pd.concat([sites, build_values(sites, sc)], axis=1)
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
     committed_by = table["committed_start_quarter"]
     table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if q else 0 for q in committed_by]
-    for s, row in table.iterrows():
-        if row["committed_halls"] > row["max_halls"]:
-            problems.append(f"site {s}, field committed_halls: {row['committed_halls']} contracted halls but the "
-                            f"site takes at most {row['max_halls']} (AI-eligible sites only).")
-        elif row["committed_halls"] and row["committed_t"] >= len(quarters):
-            problems.append(f"site {s}, field committed_start_quarter: {committed_by[s]} is after the horizon "
-                            f"end {quarters[-1]}.")
-    if problems:
-        raise InputError(problems)
-    existing = np.array([secured_mw(steps[s], quarters[:1])[0] for s in table.index])
-    table["mining_capacity_it_mw"] = np.where(table["mining_allowed"], existing / sc.mining_pue, 0.0)
     table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)
     return table
+
+
+def build_values(sites: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """Per site (index: site): lead time L_s and capex per IT MW c_s by build type, and the installed
+    mining capacity M_s = P[s, horizon start] / pue_mine of a mining site (the existing fleet)."""
+    greenfield = (sites["build_type"] == "greenfield").to_numpy()
+    existing = np.array([secured_mw(site_steps(row.to_dict()), [sc.horizon_start])[0] for _, row in sites.iterrows()])
+    return pd.DataFrame({
+        "lead_quarters": np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit),
+        "capex_usd_per_it_mw": sc.ai_capex_multiplier * np.where(
+            greenfield, sc.ai_capex_greenfield_usd_per_it_mw, sc.ai_capex_retrofit_usd_per_it_mw),
+        "mining_capacity_it_mw": np.where(sites["mining_allowed"].to_numpy(bool), existing / sc.mining_pue, 0.0),
+    }, index=sites.index)
+
+
+ABSORPTION = "market_absorption_it_mw_per_quarter"
+DEFAULT_FIX = ("the scenario", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in the scenario file")
+
+
+def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labels: dict | None = None,
+             fix: tuple[str, str] = DEFAULT_FIX) -> list[str]:
+    """Every misfit of a validated site table with a scenario, a sentence each: an AI market without a
+    market absorption entry, more halls than the site's firm power holds at the scenario's grid MW per IT MW,
+    contracted halls beyond max_halls or after the horizon, and a ledger step after the horizon end."""
+    labels = labels or {}
+    name, how = fix
+    problems, markets = [], {}
+    absorption = getattr(scenario, ABSORPTION)
+    value = f"{max(absorption.values()):g}" if absorption else "100"
+    g, end = scenario.grid_mw_per_it_mw, ordinal(scenario.horizon_end)
+    for site, row in sites.iterrows():
+        where = f"{source}: {labels[site]} ({site})" if site in labels else f"{source}: site {site}"
+        steps = site_steps(row.to_dict())
+        late = next((step for step in steps if ordinal(step.quarter) > end), None)
+        if late is not None:
+            field = "energised_quarter" if late is steps[0] else "power_steps"
+            problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
+                            f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
+        if not row["ai_eligible"]:
+            continue
+        markets.setdefault(row["market"], []).append(site)
+        firm = peak_mw(steps, "firm")
+        fit = math.floor(firm / (g * row["hall_it_mw"]) + 1e-9)
+        if row["max_halls"] > fit:
+            problems.append(f"{where}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
+                            f"{row['max_halls'] * row['hall_it_mw'] * g:g} grid MW at {g:g} grid MW per IT MW "
+                            f"({name}) but the site has {firm:g} MW of firm power; allowed: at most {fit} halls.")
+        if row["committed_halls"] > row["max_halls"]:
+            problems.append(f"{where}, field committed_halls: {row['committed_halls']} contracted halls but the site "
+                            f"takes at most {row['max_halls']}; allowed: at most max_halls.")
+        elif row["committed_halls"] and row["committed_start_quarter"] and \
+                ordinal(row["committed_start_quarter"]) > end:
+            problems.append(f"{where}, field committed_start_quarter: {row['committed_start_quarter']} is after the "
+                            f"horizon end {scenario.horizon_end} of {name}; allowed: a quarter up to "
+                            f"{scenario.horizon_end}.")
+    for market, names in markets.items():
+        if market in absorption:
+            continue
+        plural = "s" if len(names) > 1 else ""
+        problems.append(f"{name}, field {ABSORPTION}: no entry for market '{market}' of the AI-eligible site{plural} "
+                        f"{', '.join(names)} ({source}); add --set {ABSORPTION}.{market}={value}, or "
+                        f"{how.format(market=market, value=value)}.")
+    return problems

@@ -29,10 +29,9 @@ import numpy as np
 import pandas as pd
 
 from kernel.errors import InputError
-from kernel.quarters import ordinal
 from models.scenario import SCENARIO_DIR, Scenario, scenario_from_rows, scenario_path
+from optimizer.data import ABSORPTION, build_values, misfits
 from sites import geo
-from sites.ledger import peak_mw, secured_mw, site_steps
 from sites.load import as_text, validate_sites
 from sites.schema import FIELDS_BY_NAME
 
@@ -41,7 +40,6 @@ LOCATED = MappingProxyType({"state": "state_located", "egrid_subregion": "egrid_
                             "grid_tco2_per_mwh": "grid_tco2_per_mwh_located"})  # input -> what the point gives
 SITE_DERIVED = BUILD_DERIVED + tuple(LOCATED.values())
 CHECK_COLUMN = "derived_check"
-ABSORPTION = "market_absorption_it_mw_per_quarter"
 
 DERIVED_MEANING = MappingProxyType({
     "lead_quarters": "construction lead time L_s, quarters, from build_type and the Assumptions",
@@ -71,20 +69,13 @@ def _edit_instead(column: str, row: pd.Series) -> str:
 def derived_values(sites: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     """The derived columns of a validated site table under `scenario` (index: site), computed as
     optimizer/data.py does for lead time, capex and mining capacity, and from the location for the rest."""
-    greenfield = (sites["build_type"] == "greenfield").to_numpy()
-    start = [scenario.horizon_start]
-    existing = np.array([secured_mw(site_steps(row.to_dict()), start)[0] for _, row in sites.iterrows()])
     located = geo.locate(sites["lat"], sites["lon"])
     rates = geo.egrid_tco2_per_mwh()
-    return pd.DataFrame({
-        "lead_quarters": np.where(greenfield, scenario.lead_quarters_greenfield, scenario.lead_quarters_retrofit),
-        "capex_usd_per_it_mw": scenario.ai_capex_multiplier * np.where(
-            greenfield, scenario.ai_capex_greenfield_usd_per_it_mw, scenario.ai_capex_retrofit_usd_per_it_mw),
-        "mining_capacity_it_mw": np.where(sites["mining_allowed"].to_numpy(bool), existing / scenario.mining_pue, 0.0),
+    return build_values(sites, scenario).assign(**{
         "state_located": located["state"].fillna("").to_numpy(),
         "egrid_subregion_located": located["egrid_subregion"].fillna("").to_numpy(),
         "grid_tco2_per_mwh_located": [rates.get(s, float("nan")) for s in sites["egrid_subregion"]],
-    }, index=sites.index)
+    })
 
 
 def input_values(sites: pd.DataFrame, derived: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +201,7 @@ def read_inputs(path: str | Path, overrides: tuple[str, ...] = ()):
     have edited them), with `--set` overrides on top: (sites, scenario). Raises one InputError listing every
     edited derived cell and every misfit of the sites with the scenario."""
     sites, scenario, problems, labels = read_plan(path, overrides)
-    problems += scenario_problems(sites, scenario, f"{path} (Sites sheet)", labels, scenario_fix(path, plan=True))
+    problems += misfits(sites, scenario, f"{path} (Sites sheet)", labels, scenario_fix(path, plan=True))
     if problems:
         raise InputError(problems)
     return sites, scenario
@@ -227,49 +218,3 @@ def scenario_fix(scenario: str | Path, plan: bool = False) -> tuple[str, str]:
         return (f"scenario {path.stem}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in a scenario "
                 f"file that extends {path.stem} (hashpivot scenarios new NAME --extends {path.stem})")
     return f"scenario {path}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in {path}"
-
-
-def scenario_problems(sites: pd.DataFrame, scenario: Scenario, source: str, labels: dict | None = None,
-                      fix: tuple[str, str] = ("scenario", "")) -> list[str]:
-    """Every misfit of a validated site table with a scenario, a sentence each: an AI market without a
-    market absorption entry, more halls than the site's firm power holds at the scenario's grid MW per IT MW,
-    contracted halls beyond max_halls or after the horizon, and a ledger step after the horizon end."""
-    labels = labels or {}
-    name, how = fix
-    problems, markets = [], {}
-    absorption = getattr(scenario, ABSORPTION)
-    value = f"{max(absorption.values()):g}" if absorption else "100"
-    g, end = scenario.grid_mw_per_it_mw, ordinal(scenario.horizon_end)
-    for site, row in sites.iterrows():
-        where = f"{source}: {labels[site]} ({site})" if site in labels else f"{source}: site {site}"
-        steps = site_steps(row.to_dict())
-        late = next((step for step in steps if ordinal(step.quarter) > end), None)
-        if late is not None:
-            field = "energised_quarter" if late is steps[0] else "power_steps"
-            problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
-                            f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
-        if not row["ai_eligible"]:
-            continue
-        markets.setdefault(row["market"], []).append(site)
-        firm = peak_mw(steps, "firm")
-        fit = math.floor(firm / (g * row["hall_it_mw"]) + 1e-9)
-        if row["max_halls"] > fit:
-            problems.append(f"{where}, field max_halls: {row['max_halls']} halls of {row['hall_it_mw']:g} IT MW need "
-                            f"{row['max_halls'] * row['hall_it_mw'] * g:g} grid MW at {g:g} grid MW per IT MW "
-                            f"({name}) but the site has {firm:g} MW of firm power; allowed: at most {fit} halls.")
-        if row["committed_halls"] > row["max_halls"]:
-            problems.append(f"{where}, field committed_halls: {row['committed_halls']} contracted halls but the site "
-                            f"takes at most {row['max_halls']}; allowed: at most max_halls.")
-        elif row["committed_halls"] and row["committed_start_quarter"] and \
-                ordinal(row["committed_start_quarter"]) > end:
-            problems.append(f"{where}, field committed_start_quarter: {row['committed_start_quarter']} is after the "
-                            f"horizon end {scenario.horizon_end} of {name}; allowed: a quarter up to "
-                            f"{scenario.horizon_end}.")
-    for market, names in markets.items():
-        if market in absorption:
-            continue
-        plural = "s" if len(names) > 1 else ""
-        problems.append(f"{name}, field {ABSORPTION}: no entry for market '{market}' of the AI-eligible site{plural} "
-                        f"{', '.join(names)} ({source}); add --set {ABSORPTION}.{market}={value}, or "
-                        f"{how.format(market=market, value=value)}.")
-    return problems

@@ -7,7 +7,8 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InputError
-from optimizer.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, GapOption, Output, SitesOption, check_outputs, err, fail, out
+from optimizer.cli.common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, GapOption, Output, SitesOption, bad_input,
+                                  check_outputs, err, fail, out)
 from optimizer.pipeline import Request
 from optimizer.runs import Case
 from sites.load import REFERENCE_PORTFOLIO
@@ -33,7 +34,7 @@ def _run(cases: list[Case], workers, dask, on_result=None, interrupted=lambda: "
     try:
         check_cases(cases)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     try:
         results = run_cases(cases, workers=workers, dask_address=dask, show_progress=err.is_terminal,
                             on_result=on_result)
@@ -108,7 +109,7 @@ def sweep(
     try:
         points = sweep_points(vary)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     if len(points) > max_runs:
         fail(f"--vary: the grid has {len(points):,} runs, more than --max-runs {max_runs}; pass --max-runs "
              f"{len(points)} to run them all.", EXIT_BAD_INPUT)
@@ -153,7 +154,7 @@ def tornado(
     try:
         sides = tornado_overrides(load_scenario(scenario, base.overrides), names, pct)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     cases = [Case("base", base)] + [Case(f"{key} {side}", base.but(overrides=base.overrides + (f"{key}={value:.10g}",)))
                                     for key, side, value in sides]
     results = _run(cases, workers, dask)

@@ -41,6 +41,11 @@ def fail(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def bad_input(problem) -> None:
+    """Exit 2 with an InputError: one line per problem."""
+    fail("\n".join(problem.problems), EXIT_BAD_INPUT)
+
+
 @dataclass(frozen=True)
 class Output:
     """A file (or, with `folder`, a folder of files) a command will write, named by its option."""

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InputError
-from optimizer.cli.common import EXIT_BAD_INPUT, fail, out
+from optimizer.cli.common import bad_input, out
 
 
 def diff(plan_a: Annotated[Path, typer.Argument(help="First plan workbook.")],
@@ -18,7 +18,7 @@ def diff(plan_a: Annotated[Path, typer.Argument(help="First plan workbook.")],
     try:
         result = diff_plans(plan_a, plan_b)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     for row in result.npv.itertuples(index=False):
         out.print(f"NPV ({row.scenario}): ${row.npv_a_usd / 1e6:,.1f}M -> ${row.npv_b_usd / 1e6:,.1f}M "
                   f"({row.change_usd / 1e6:+,.1f}M)")

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from models.scenario import SCENARIO_DIR, list_scenarios, resolve_scenario
-from optimizer.cli.common import EXIT_BAD_INPUT, Output, check_outputs, fail, out
+from optimizer.cli.common import EXIT_BAD_INPUT, Output, bad_input, check_outputs, fail, out
 
 app = typer.Typer(help="Bundled named scenarios; a new scenario file to fill in.", no_args_is_help=True)
 
@@ -32,7 +32,7 @@ def scenarios_show(name: Annotated[str, typer.Argument(help="Bundled name or TOM
     try:
         scenario, sources = resolve_scenario(name, tuple(set_ or ()))
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     table = Table(show_edge=False)
     for title in ("key", "value", "unit", "from"):
         table.add_column(title)

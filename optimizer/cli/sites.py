@@ -9,7 +9,7 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from models.scenario import load_scenario
-from optimizer.cli.common import EXIT_BAD_INPUT, Output, check_outputs, fail, out
+from optimizer.cli.common import EXIT_BAD_INPUT, Output, bad_input, check_outputs, fail, out
 from sites.ledger import peak_mw, site_steps
 from sites.load import read_raw, site_format, validate_sites
 
@@ -29,7 +29,8 @@ def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
     workbook through plan_inputs (its Assumptions unless `scenario` is given; derived cells as by
     `solve --from`), any other file through the site loader with `scenario` (default base). Problems of
     the site rows exit 2, every one listed."""
-    from optimizer.plan_inputs import is_plan_workbook, read_plan, scenario_fix, scenario_problems
+    from optimizer.data import misfits
+    from optimizer.plan_inputs import is_plan_workbook, read_plan, scenario_fix
     try:
         if is_plan_workbook(path):
             sites, chosen, edited, labels = read_plan(path, () if scenario is not None else overrides)
@@ -48,7 +49,7 @@ def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
             edited = []
     except InputError as problem:
         _problems_exit(problem.problems)
-    return sites, chosen, fix, edited, scenario_problems(sites, chosen, source, labels, fix)
+    return sites, chosen, fix, edited, misfits(sites, chosen, source, labels, fix)
 
 
 def _load_sites(path: Path, scenario: str | None = None):
@@ -142,7 +143,7 @@ def sites_convert(path: SiteFile,
         from sites.convert import write_sites
         write_sites(table, target)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     out.print(f"wrote {target} ({len(table)} sites)")
 
 
@@ -156,7 +157,7 @@ def sites_template(target: Annotated[Path, typer.Argument(help="Site file to wri
     try:
         kind = site_format(target)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     check_outputs([Output("", target)], force)
     write_template(target)
     meanings = ("field meanings: its Fields sheet and each header's comment" if kind == "Excel workbook" else

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from optimizer import pipeline
-from optimizer.cli.common import (EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
-                                  GapOption, Output, SitesOption, check_outputs, err, fail, interruptible, out)
+from optimizer.cli.common import (EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
+                                  GapOption, Output, SitesOption, bad_input, check_outputs, err, fail, interruptible,
+                                  out)
 from sites.load import REFERENCE_PORTFOLIO
 
 
@@ -50,7 +51,7 @@ def solve(
                        Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True)], force)
         prepared = pipeline.prepare(request)
     except InputError as problem:
-        fail(str(problem), EXIT_BAD_INPUT)
+        bad_input(problem)
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     for warning in prepared[0].warnings:
