@@ -32,7 +32,8 @@ from kernel.errors import InputError
 from models.scenario import SCENARIO_DIR, Scenario, scenario_from_rows, scenario_path
 from optimizer.data import ABSORPTION, build_values, misfits
 from sites import geo
-from sites.load import as_text, validate_sites
+from sites.load import validate_sites
+from sites.readers import as_text
 from sites.schema import FIELDS_BY_NAME
 
 BUILD_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kernel.atomic import atomic_path
-from sites.load import site_format
+from sites.readers import site_format
 from sites.schema import SITE_FIELDS
 
 

@@ -98,6 +98,18 @@ def problems_of(path, horizon=HORIZON) -> list[str]:
     return caught.value.problems
 
 
+def invoke(*args):
+    """The CLI run in-process with `args` (any objects, as text)."""
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def solve_json(*args) -> dict:
+    """`hashpivot solve --threads 1 --json ARGS`, which must succeed: its KPIs."""
+    result = invoke("solve", "--threads", "1", "--json", *args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
 @pytest.fixture(scope="session")
 def reference_plan():
     """The bundled reference portfolio solved with the base scenario."""

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from kernel.errors import InputError
-from models.scenario import BASE_SCENARIO, SCENARIO_FIELDS, load_scenario
+from models.scenario import SCENARIO_FIELDS, load_scenario
 from optimizer.cli import app
 from optimizer.data import build_model_data
 from sites.convert import write_sites

@@ -4,16 +4,14 @@ stale, a site moved by its lat/lon is re-located unless the planner typed its su
 `sites validate plan.xlsx` reads a plan's Sites sheet with the same rules. A three-site plan (a solve takes
 about a second)."""
 
-import json
-
 import openpyxl
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from optimizer.cli import app
+from tests.conftest import invoke, solve_json
 
-runner = CliRunner()
 SITES = """name,state,lat,lon,secured_mw,energised_quarter,egrid_subregion,grid_tco2_per_mwh,ai_eligible,mining_allowed,build_type,hall_it_mw,max_halls,site_opening_cost_usd,power_usd_per_mwh_2026,market
 Peach AI,GA,33.653,-84.449,100,2025Q1,,,true,true,retrofit,30,2,25000000,56,GA
 Peach Mine,,33.737,-82.739,60,2023Q3,,,false,true,retrofit,0,0,0,50,
@@ -24,14 +22,6 @@ TEXAS = (31.0, -97.5)
 DERIVED_GREY = "FFD9D9D9"
 
 
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def solve_json(*args) -> dict:
-    result = invoke("solve", "--threads", "1", "--json", *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +136,7 @@ def test_sites_validate_and_show_accept_a_plan_workbook(plan):
     text = " ".join(result.stdout.split())
     assert "valid: 3 sites, 200 MW secured at peak (200 MW firm), 1 AI-eligible, eGRID subregions SRSO, SRTV" in text
     assert f"Fits {path} (Assumptions sheet), 2027Q1-2036Q4" in text
-    result = runner.invoke(app, ["sites", "show", str(path)], env={"COLUMNS": "250"})
+    result = CliRunner().invoke(app, ["sites", "show", str(path)], env={"COLUMNS": "250"})
     assert result.exit_code == 0 and "Typed Rate" in result.stdout
 
 

@@ -3,33 +3,22 @@ Fields sheet is the schema), `scenarios new` (loads, shows the extended values, 
 no silent overwrite), and `sites validate --scenario` listing every misfit with the scenario at once, each
 with its fix."""
 
-import json
 import re
 import tomllib
 
 import openpyxl
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from models.scenario import load_scenario, resolve_scenario
 from models.template import COMMON, toml_value
-from optimizer.cli import app
+from tests.conftest import invoke, solve_json
 from sites.load import load_sites
 from sites.schema import SITE_FIELDS
 
-runner = CliRunner()
 FORMATS = ("csv", "xlsx", "geojson", "gpkg")
 
 
-def invoke(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-def solve_json(*args) -> dict:
-    result = invoke("solve", "--threads", "1", "--json", *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 def one_line_exit_2(result) -> str:

@@ -11,7 +11,8 @@ from kernel.errors import InputError
 from models.scenario import load_scenario
 from optimizer.cli.common import EXIT_BAD_INPUT, Output, bad_input, check_outputs, fail, out
 from sites.ledger import peak_mw, site_steps
-from sites.load import read_raw, site_format, validate_sites
+from sites.load import validate_sites
+from sites.readers import read_raw, site_format
 
 app = typer.Typer(help="Site portfolios: validate, show, map, convert and a template to fill in (CSV, XLSX, "
                        "GeoJSON, GeoPackage).", no_args_is_help=True)
