@@ -41,7 +41,7 @@ def build_model(data: ModelData, families=FAMILIES) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="hashpivot")
     m.T = pyo.RangeSet(0, data.n_quarters - 1)
     m.W = pyo.Set(initialize=data.scenarios)
-    m.terms = Terms(cash_lines(families))
+    m.terms = Terms(cash_lines(families), data.n_extended)
     for family in families:
         family.add(m, data)
     return m

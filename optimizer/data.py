@@ -15,10 +15,17 @@ import pandas as pd
 
 from models.economics import discount_factors, lease_revenue_usd_per_it_mw, mining_grid_mwh_per_it_mw, \
     site_quarter_table
-from models.scenario import Scenario
+from models.scenario import SCENARIO_FIELDS, Scenario
 from kernel.errors import InputError
 from sites.ledger import peak_mw, secured_mw, site_steps
 from kernel.quarters import label, ordinal, quarter_range
+
+
+# The values that enter the model only through the per-(site, quarter, scenario) tables, the lease revenue
+# and the market absorption; every other value is read from the first scenario and must agree across them.
+PER_SCENARIO = ("btc_price_usd_2026", "btc_price_growth_per_yr", "network_hashrate_ehs_2026", "hashrate_growth_per_yr",
+                "lease_usd_per_kw_month", "lease_escalator_per_yr", "market_absorption_it_mw_per_quarter",
+                "power_price_multiplier", "power_price_escalation_per_yr")
 
 
 @dataclass(frozen=True)
@@ -101,12 +108,16 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
     probability = probability or {w: 1.0 / len(names) for w in names}
     sc = scenarios[names[0]]
     problems = [p for w in names for p in misfits(sites, scenarios[w], fix=(f"scenario {w}", DEFAULT_FIX[1]))]
+    problems += [f"scenario {w}, field {name}: {getattr(scenarios[w], name)!r} differs from {getattr(sc, name)!r} "
+                 f"in scenario {names[0]}; allowed: scenarios differ only in {', '.join(PER_SCENARIO)}."
+                 for w in names[1:] for name in SCENARIO_FIELDS
+                 if name not in PER_SCENARIO and getattr(scenarios[w], name) != getattr(sc, name)]
     if problems:
         raise InputError(problems)
     quarters = quarter_range(sc.horizon_start, sc.horizon_end)
     site_table = _site_build_values(sites, sc, quarters)
     lead_max = int(site_table["lead_quarters"].max()) if len(site_table) else 0
-    n_ext = len(quarters) + max(sc.terminal_quarters, lead_max - 1, 0)
+    n_ext = len(quarters) + max(sc.terminal_quarters, lead_max - 1, 1)  # >= 1 quarter after: debt is repaid there
     extended = [label(ordinal(quarters[0]) + j) for j in range(n_ext)]
 
     frames, lease, absorption = [], {}, {}
@@ -179,6 +190,11 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
             field = "energised_quarter" if late is steps[0] else "power_steps"
             problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
                             f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
+        fleet = secured_mw(steps, [scenario.horizon_start])[0] / scenario.mining_pue if row["mining_allowed"] else 0.0
+        if row["mining_commitment_it_mw"] > fleet + 1e-9:
+            problems.append(f"{where}, field mining_commitment_it_mw: {row['mining_commitment_it_mw']:g} IT MW contracted "
+                            f"but the site's fleet at the horizon start {scenario.horizon_start} is {fleet:g} IT MW "
+                            f"(its power then / mining_pue); allowed: at most {fleet:g}.")
         if not row["ai_eligible"]:
             continue
         markets.setdefault(row["market"], []).append(site)

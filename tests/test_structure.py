@@ -9,6 +9,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 import pytest
 
+from kernel.errors import InputError
 from optimizer import docs
 from optimizer.build import FAMILIES, cash_lines, check_order, family_name
 from optimizer.data import build_model_data
@@ -39,12 +40,14 @@ def test_a_contribution_after_a_coupling_read_is_an_error():
     """Reading a category (as taxes reads the operating lines) freezes it: a later carbon cost would have
     been silently left out of taxable income."""
     terms = Terms((CashLine("lease_revenue_usd", 1, "operating"), CashLine("carbon_cost_usd", -1, "operating"),
-                   CashLine("taxes_usd", -1, "tax")))
+                   CashLine("taxes_usd", -1, "tax")), n_extended=4)
     terms.add_cash("lease_revenue_usd", 0, "base", 5.0)
     assert terms.net(0, "base", categories=("operating",)) == 5.0
     with pytest.raises(FrozenError, match="carbon_cost_usd"):
         terms.add_cash("carbon_cost_usd", 0, "base", 1.0)
     terms.add_cash("taxes_usd", 0, "base", 1.0)  # another category is still open
+    with pytest.raises(IndexError, match="quarter 4 is outside the 4 cash-flow quarters"):
+        terms.add_cash("taxes_usd", 4, "base", 1.0)
     terms.power_use_mw.add(("Alpha", 0, "base"), 3.0)
     assert terms.power_use_mw.total(("Alpha", 0, "base")) == 3.0
     with pytest.raises(FrozenError):
@@ -58,7 +61,7 @@ def test_building_carbon_after_taxes_fails_instead_of_dropping_its_cost():
     order = tuple(f for f in FAMILIES if f is not carbon)
     order = order[:order.index(taxes) + 1] + (carbon,) + order[order.index(taxes) + 1:]
     m = pyo.ConcreteModel()
-    m.T, m.W, m.terms = pyo.RangeSet(0, data.n_quarters - 1), pyo.Set(initialize=data.scenarios), Terms(cash_lines())
+    m.T, m.W, m.terms = pyo.RangeSet(0, data.n_quarters - 1), pyo.Set(initialize=data.scenarios), Terms(cash_lines(), data.n_extended)
     with pytest.raises(FrozenError, match="carbon_cost_usd"):
         for family in order:
             family.add(m, data)
@@ -106,3 +109,16 @@ def test_every_equation_label_is_named_by_a_test():
     text = "\n".join(p.read_text() for p in Path(__file__).parent.rglob("test_*.py") if p.name != "test_structure.py")
     unnamed = [e.key for e in docs.equations() if not re.search(rf"\b{e.key}\b", text)]
     assert not unnamed, f"equations no test names: {unnamed}"
+
+
+def test_scenarios_of_one_model_may_differ_only_in_what_enters_per_scenario():
+    """ModelData reads structural and financial values from the first scenario: a second scenario with
+    another loan-to-cost or carbon price is refused (one sentence per field), another BTC price is not."""
+    sites = make_sites({"name": "Miner"})
+    base = make_scenario(**SHORT)
+    with pytest.raises(InputError) as caught:
+        build_model_data(sites, {"base": base, "other": base.with_values(loan_to_cost=0.5, carbon_price_usd_per_t=5.0)})
+    assert [p.split(":")[0] for p in caught.value.problems] == ["scenario other, field loan_to_cost",
+                                                               "scenario other, field carbon_price_usd_per_t"]
+    data = build_model_data(sites, {"base": base, "bear": base.with_values(btc_price_usd_2026=60_000.0)})
+    assert data.scenarios == ("base", "bear")

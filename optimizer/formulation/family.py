@@ -93,3 +93,12 @@ def values(m_component, keys, scale: float = 1.0) -> dict:
     does not hold are left out (the result table fills them with 0)."""
     import pyomo.environ as pyo
     return {k: scale * float(pyo.value(m_component[k])) for k in keys if k in m_component}
+
+
+def schedule_matches_cashflow(plan, lines) -> list[str]:
+    """The Schedule's per-site columns of cash `lines` add up, per quarter and scenario, to CashFlow's."""
+    columns = [line.name for line in lines]
+    s, c = plan.schedule, horizon_cash(plan).set_index(["quarter", "scenario"])
+    sums = s.groupby(["quarter", "scenario"])[columns].sum().reindex(c.index, fill_value=0.0)
+    off = [name for name in columns if ((sums[name] - c[name]).abs() > TOL_USD).any()]
+    return [f"cash flow: Schedule {name} does not add up to CashFlow {name}." for name in off]

@@ -148,7 +148,8 @@ def check(plan) -> list[str]:
         if off(c["interest_usd"], opening):
             problems.append(f"financing: interest is not the rate on the opening balances ({w}).")
         owed = c["project_debt_balance_usd"].iloc[-1] + c["revolver_balance_usd"].iloc[-1]
-        if len(tail) and off(tail["project_debt_repayment_usd"].iloc[0] + tail["revolver_repayment_usd"].iloc[0], owed):
+        if owed > TOL_USD and (not len(tail) or off(
+                tail["project_debt_repayment_usd"].iloc[0] + tail["revolver_repayment_usd"].iloc[0], owed)):
             problems.append(f"financing: the debt owed at the horizon end is not repaid after it ({w}).")
         if off(c["equity_issuance_cost_usd"], sc.equity_issuance_cost_share * c["equity_raised_usd"]) or (
                 c["equity_raised_usd"] > sc.equity_max_usd_per_quarter + TOL_USD).any():

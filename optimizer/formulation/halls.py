@@ -138,8 +138,9 @@ def check(plan) -> list[str]:
     count = pd.Series([sum(q <= r.quarter for q in by_site.get(r.site, ())) for r in sched.itertuples()],
                       index=sched.index, dtype=float)
     hall = sched["site"].map(d.hall_it_mw).fillna(0.0)
+    reserved = d.base.grid_mw_per_it_mw * hall
     if ((sched["ai_halls_started"] - count).abs() > TOL_MW).any() or (
-            (sched["ai_grid_mw_reserved"] - d.base.grid_mw_per_it_mw * hall * count).abs() > TOL_MW).any():
+            (sched["ai_grid_mw_reserved"] - reserved * count).abs() > TOL_MW * reserved.clip(lower=1.0)).any():
         problems.append("halls: Schedule's halls started or grid MW reserved differ from the Builds sheet.")
     for s in d.ai_sites:
         if d.committed_halls[s]:

@@ -24,8 +24,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation import halls, lead_time, mining
-from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, no_columns, quarter, values, where
+from optimizer.formulation import halls, lead_time
+from optimizer.formulation.family import (TOL_MW, Limit, at_site_quarter, no_columns, quarter, schedule_matches_cashflow,
+                                         values, where)
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (halls, lead_time)
@@ -98,4 +99,4 @@ def check(plan) -> list[str]:
         limit = d.scenario_values[w].market_absorption_it_mw_per_quarter.get(mk)
         if limit is not None and mw > limit + TOL_MW:
             problems.append(f"market absorption: {mw:.1f} new IT MW leased in {mk} in {q}, above {limit:g}.")
-    return problems + mining.schedule_matches_cashflow(plan, [line.name for line in CASH_LINES])
+    return problems + schedule_matches_cashflow(plan, CASH_LINES)

@@ -17,7 +17,7 @@ Equations:
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation.family import TOL_MW, TOL_USD, no_columns, values, where
+from optimizer.formulation.family import TOL_MW, no_columns, schedule_matches_cashflow, values, where
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = ()
@@ -70,13 +70,5 @@ def check(plan) -> list[str]:
     grid = (s["mining_grid_mw"] - d.base.mining_pue * s["mining_it_mw"]).abs() > TOL_MW
     if grid.any():
         problems.append(f"mining: grid MW are not pue_mine x IT MW at {where(s, grid)}.")
-    problems += schedule_matches_cashflow(plan, [line.name for line in CASH_LINES])
+    problems += schedule_matches_cashflow(plan, CASH_LINES)
     return problems
-
-
-def schedule_matches_cashflow(plan, columns: list[str]) -> list[str]:
-    """The Schedule's per-site money `columns` add up, per quarter and scenario, to the CashFlow lines."""
-    s, c = plan.schedule, plan.cashflow[plan.cashflow["period"] == "horizon"].set_index(["quarter", "scenario"])
-    sums = s.groupby(["quarter", "scenario"])[columns].sum().reindex(c.index, fill_value=0.0)
-    off = [name for name in columns if ((sums[name] - c[name]).abs() > TOL_USD).any()]
-    return [f"cash flow: Schedule {name} does not add up to CashFlow {name}." for name in off]

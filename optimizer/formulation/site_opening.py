@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.data import ModelData
 from optimizer.formulation import halls
-from optimizer.formulation.family import TOL_USD, horizon_cash, no_columns
+from optimizer.formulation.family import TOL_USD, no_columns, schedule_matches_cashflow
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (halls,)
@@ -37,17 +37,23 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
                 m.terms.add_cash(OPENING.name, t, w, d.site_opening_cost_usd[s] * opened)
 
 
-schedule_columns = cashflow_columns = no_columns
+def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    """The opening cost each site pays in each quarter (O3)."""
+    z = {(s, t): float(pyo.value(m.site_open[s, t])) for s in d.ai_sites for t in m.T}
+    return {"site_opening_usd": {(s, t, w): d.site_opening_cost_usd[s] * (z[s, t] - (z[s, t - 1] if t else 0.0))
+                                 for s in d.ai_sites for t in m.T for w in m.W}}
+
+
+cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """O2/O3: by each first-start quarter, the opening costs of every site started so far have been paid."""
-    d, problems = plan.data, []
+    """O2/O3 per site: its opening cost is paid by the quarter its first hall starts; the Schedule's opening
+    costs add up to CashFlow's."""
+    d, s, problems = plan.data, plan.schedule, []
     first = plan.builds.groupby("site")["start_quarter"].min()
-    for w in d.scenarios:
-        paid = horizon_cash(plan, w).set_index("quarter")["site_opening_usd"].cumsum()
-        for quarter_ in sorted(set(first)):
-            need = sum(d.site_opening_cost_usd[s] for s, q in first.items() if q <= quarter_)
-            if paid[quarter_] < need - TOL_USD:
-                problems.append(f"site opening: halls start in {quarter_} at a site not yet opened ({w}).")
-    return problems
+    for (site, w), rows in s[s["site"].isin(first.index)].groupby(["site", "scenario"]):
+        paid = rows[rows["quarter"] <= first[site]]["site_opening_usd"].sum()
+        if paid < d.site_opening_cost_usd[site] - TOL_USD:
+            problems.append(f"site opening: {site} starts a hall in {first[site]} before paying its opening cost ({w}).")
+    return problems + schedule_matches_cashflow(plan, CASH_LINES)

@@ -54,10 +54,11 @@ class Sum:
 
 
 class Terms:
-    """The shared sums of one model; `lines` is the ordered cash-line list of build.py."""
+    """The shared sums of one model; `lines` is the ordered cash-line list of build.py, cash quarters j are
+    0..n_extended-1 (an amount outside them would be lost from CashFlow and the NPV: an error)."""
 
-    def __init__(self, lines: tuple[CashLine, ...]):
-        self.lines = lines
+    def __init__(self, lines: tuple[CashLine, ...], n_extended: int):
+        self.lines, self.n_extended = lines, n_extended
         self.by_name = {line.name: line for line in lines}
         assert len(self.by_name) == len(lines), "a cash line is declared twice"
         self.power_use_mw, self.energy_mwh, self.emissions_tco2 = (
@@ -68,6 +69,8 @@ class Terms:
     def add_cash(self, name: str, j: int, w: str, expr) -> None:
         if name not in self.by_name:
             raise KeyError(f"cash line {name} is not declared by any family in build.py")
+        if not 0 <= j < self.n_extended:
+            raise IndexError(f"cash line {name}: quarter {j} is outside the {self.n_extended} cash-flow quarters")
         if name in self._frozen:
             raise FrozenError(f"cash line {name} ({self.by_name[name].category}) was read by a coupling family "
                               "before this contribution; move the contributing family earlier in build.py")

@@ -55,15 +55,29 @@ def test_committed_miners_hold_power_that_a_hall_would_need():
     assert min(site_column(bound, "Miner", "mining_it_mw")[:6]) >= 60 - 1e-6
 
 
-def test_a_commitment_above_the_fleet_is_explained_by_name():
-    """W1 infeasible: 120 IT MW committed on a 100 MW site (fleet 94.34 IT MW): the explanation names the
-    commitment and the smallest change, 120 - 100/1.06 = 25.66 IT MW fewer each quarter."""
-    data = build_model_data(make_sites({**MINER, "mining_commitment_it_mw": 120}), make_scenario(**SHORT))
+def test_a_commitment_above_the_fleet_is_bad_input():
+    """W1 cannot hold: 120 IT MW committed on a 100 MW site (fleet 100 / 1.06 = 94.34 IT MW), or 10 IT MW on a
+    site energised after the horizon start (no fleet): one sentence each, before any model is built."""
+    with pytest.raises(InputError, match=r"field mining_commitment_it_mw: 120 IT MW contracted but the site's "
+                                         r"fleet at the horizon start 2027Q1 is 94.3396 IT MW"):
+        build_model_data(make_sites({**MINER, "mining_commitment_it_mw": 120}), make_scenario(**SHORT))
+    late = make_sites({**MINER, "energised_quarter": "2028Q1", "mining_commitment_it_mw": 10})
+    with pytest.raises(InputError, match="fleet at the horizon start 2027Q1 is 0 IT MW"):
+        build_model_data(late, make_scenario(**SHORT))
+
+
+def test_a_commitment_on_power_a_contracted_hall_needs_is_explained_by_name():
+    """W1 against P1/H5: 30 MW, a hall contracted in 2027Q1 reserves 14 grid MW, 20 IT MW of contracted miners
+    draw 21.2: the explanation names the conflict and the smallest change."""
+    sites = make_sites({**MINER, "secured_mw": 30, "ai_eligible": "true", "hall_it_mw": 10, "max_halls": 1,
+                        "committed_halls": 1, "mining_commitment_it_mw": 20})
+    data = build_model_data(sites, make_scenario(**SHORT))
     model, info = build_and_solve(data, SolveOptions(gap=1e-9, threads=1))
     assert info.status == "infeasible"
     message = explain_infeasible(model, data)
-    assert "mining commitments: contracted mining MW (Miner 2027Q1" in message
-    assert f"Miner: run {120 - 100 / PUE:,.1f} IT MW fewer miners than contracted in 2027Q1" in message
+    assert "mining commitments: contracted mining MW (Miner 2027Q1" in message or "power: secured grid MW" in message
+    assert "Miner: 5.2 MW more secured power in 2027Q1" in message or \
+        "Miner: run 4.9 IT MW fewer miners than contracted in 2027Q1" in message
 
 
 def test_a_commitment_on_a_site_that_cannot_mine_is_bad_input():

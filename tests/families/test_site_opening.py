@@ -83,7 +83,12 @@ def opened():
 
 
 def test_check_flags_a_broken_site_opening(opened):
-    """O2/O3 check: the $4M opening cost missing from CashFlow in 2027Q1 (where the hall starts) is named."""
+    """O2/O3 check: the $4M opening cost missing in 2027Q1 (where the hall starts) is named: from the
+    site's Schedule rows it is a hall before the opening, from CashFlow a line that no longer adds up."""
     assert site_opening.check(opened) == []
-    broken = corrupt(opened, "cashflow", 0, "site_opening_usd", to=0.0)
-    assert site_opening.check(broken) == ["site opening: halls start in 2027Q1 at a site not yet opened (base)."]
+    site_row = opened.schedule.index[(opened.schedule["quarter"] == "2027Q1") & (opened.schedule["site_opening_usd"] > 0)][0]
+    broken = corrupt(opened, "schedule", site_row, "site_opening_usd", to=0.0)
+    site = opened.schedule.at[site_row, "site"]
+    assert f"site opening: {site} starts a hall in 2027Q1 before paying its opening cost (base)." in site_opening.check(broken)
+    assert site_opening.check(corrupt(opened, "cashflow", 0, "site_opening_usd", to=0.0)) == [
+        "cash flow: Schedule site_opening_usd does not add up to CashFlow site_opening_usd."]
