@@ -83,7 +83,8 @@ class Scenario:
     capex_budget_usd_per_quarter: float = _p("USD/quarter", "Cap on AI and site-opening capex paid per "
                                              "quarter (inf: no budget).", infinite=True)
     market_absorption_it_mw_per_quarter: dict = _p("IT MW/quarter", "New leased MW each market can "
-                                                    "absorb per quarter, by market.", maximum=1e6, soft=1e4)
+                                                    "absorb per quarter, by market (inf: no limit).", soft=1e4,
+                                                    infinite=True)
     # grid carbon
     grid_tco2_decline_per_yr: dict = _p("1/yr", "Yearly decline of the grid CO2 rate from its 2023 (eGRID2023) "
                                         "level, by subregion.", -1, 1)
@@ -378,7 +379,7 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
     """Values inside the allowed range but past a plausible one (a sentence each, not an error)."""
     out = [f"field {key}: {number:g} {f.metadata['unit']} is above the usual at most {f.metadata['soft']:g}; "
            "check it is meant." for key, f, number in _values(scenario)
-           if f.metadata["soft"] is not None and number > f.metadata["soft"]]
+           if f.metadata["soft"] is not None and math.isfinite(number) and number > f.metadata["soft"]]
     quarters = ordinal(scenario.horizon_end) - ordinal(scenario.horizon_start) + 1
     if quarters > HORIZON_QUARTERS_SOFT:
         out.append(f"field horizon_end: a horizon of {quarters} quarters makes a large model; the solve may take "

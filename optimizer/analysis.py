@@ -12,7 +12,7 @@ from kernel.errors import InputError
 COMPARE_KPIS = ("status", "npv_usd", "mip_gap", "lp_relaxation_gap", "solve_seconds", "ai_halls_built",
                 "ai_it_mw_built", "first_ai_start_quarter", "ai_it_mw_leased_end", "mining_it_mw_start",
                 "ai_capex_usd", "min_cash_balance_usd", "peak_project_debt_usd", "peak_revolver_usd",
-                "taxes_usd", "mining_tco2", "ai_tco2", "market_tco2")
+                "taxes_usd", "mining_tco2", "ai_tco2", "market_tco2", "check_violations")
 TORNADO_KEYS = ("btc_price_usd_2026", "hashrate_growth_per_yr", "lease_usd_per_kw_month", "ai_capex_multiplier",
                 "power_price_multiplier", "discount_rate_per_yr")
 
@@ -96,14 +96,19 @@ def sweep_table(points: list[tuple[str, ...]], results: dict[int, CaseResult]) -
 
 
 def tornado_overrides(scenario: Scenario, keys: list[str], pct: float) -> list[tuple[str, str, float]]:
-    """(key, side, value) for a one-at-a-time low/high of +-pct% around the scenario's value."""
+    """(key, side, value) for a one-at-a-time low/high of +-pct% around the scenario's value, kept inside the
+    key's allowed range and whole for a whole-number key."""
     out = []
     for key in keys:
         if key not in SCENARIO_FIELDS or not isinstance(getattr(scenario, key), (int, float)):
             raise InputError(f"--keys {key}: not a numeric scenario key.")
-        base = float(getattr(scenario, key))
+        meta, base = SCENARIO_FIELDS[key].metadata, getattr(scenario, key)
+        if not np.isfinite(base):
+            raise InputError(f"--keys {key}: its value is {base:g}; allowed: a key with a finite value.")
         for side, factor in (("low", 1 - pct / 100), ("high", 1 + pct / 100)):
-            out.append((key, side, base * factor))
+            value = min(max(base * factor, meta["min"] if meta["min"] is not None else -np.inf),
+                        meta["max"] if meta["max"] is not None else np.inf)
+            out.append((key, side, round(value) if isinstance(base, int) else value))
     return out
 
 

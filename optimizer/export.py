@@ -97,9 +97,13 @@ def write_tables(plan: Plan, folder: str | Path, kind: str, force: bool = False)
             else:
                 table.to_parquet(temp / f"{stem}.parquet", index=False)
         os.chmod(temp, 0o755)
-        if folder.exists() and force:
-            shutil.rmtree(folder)
+        aside = folder.with_name(f".{folder.name}.old") if folder.exists() and force else None
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+            os.replace(folder, aside)  # the old folder stays whole until the new one is in place
         os.replace(temp, folder)
+        if aside is not None:
+            shutil.rmtree(aside)
     finally:
         if temp.exists():
             shutil.rmtree(temp)

@@ -27,6 +27,7 @@ class CaseResult:
     by_year: pd.DataFrame = field(default_factory=pd.DataFrame)
     builds: pd.DataFrame = field(default_factory=pd.DataFrame)
     first_year: tuple = ()
+    violations: list = field(default_factory=list)
 
 
 def check_cases(cases: list[Case]) -> None:
@@ -42,7 +43,7 @@ def run_case(case: Case) -> CaseResult:
     if outcome.plan is None:
         return CaseResult(case, {"status": outcome.info.status, "npv_usd": None})
     plan = outcome.plan
-    return CaseResult(case, plan.kpis, plan.by_year, plan.builds, pipeline.first_year(outcome))
+    return CaseResult(case, plan.kpis, plan.by_year, plan.builds, pipeline.first_year(outcome), outcome.violations)
 
 
 def default_workers() -> int:

@@ -157,7 +157,7 @@ def test_a_site_path_that_is_not_a_site_file(tmp_path, name):
 
 CLI_CASES = [
     ["--set", "btc_price_usd_2026=inf"], ["--set", "cash_floor_usd=1e300"], ["--set", "horizon_end=2099Q4"],
-    ["--set", "lease_usd_per_kw_month=nan"], ["--set", "market_absorption_it_mw_per_quarter.GA=inf"],
+    ["--set", "lease_usd_per_kw_month=nan"], ["--set", "market_absorption_it_mw_per_quarter.GA=-1"],
     ["--set", "discount_rate_per_yr=-0.5"], ["--set", "max_ai_start_it_mw_per_quarter=-1"], ["--gap", "1"],
     ["--scenario", "nosuch"], ["--sites", "nosuch.csv"], ["--out", "/proc/plan.xlsx"], ["--out", "plan.txt"],
     ["--json-out", "/proc/k.json"], ["--gpkg", "/proc/p.gpkg"], ["--csv", "/proc/tables"], ["--gpkg", "plan.shp"],

@@ -79,3 +79,24 @@ def test_sites_map_and_convert_check_their_outputs_first(tmp_path):
         "--out /proc/map.png: cannot write in /proc")
     assert run("sites", "convert", str(REFERENCE_PORTFOLIO), "/proc/sites.gpkg").startswith(
         "/proc/sites.gpkg: cannot write in /proc")
+
+
+def test_a_file_inside_a_folder_output_and_an_output_that_is_an_input(tmp_path):
+    assert run("solve", "--csv", str(tmp_path / "r"), "--out", str(tmp_path / "r" / "plan.xlsx"), *LATER_ERROR) == (
+        f"--out {tmp_path / 'r' / 'plan.xlsx'}: inside --csv {tmp_path / 'r'}, a folder that is written whole; "
+        "allowed: a path outside it.")
+    plan = tmp_path / "plan.xlsx"
+    plan.write_text("an edited plan")
+    assert run("solve", "--from", str(plan), "--out", str(plan), "--force") == (
+        f"--out {plan}: it is also an input ({plan}); allowed: another file name.")
+    assert plan.read_text() == "an edited plan"
+
+
+def test_one_file_by_two_names_and_a_dash(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "sub")
+    first, second = tmp_path / "sub" / "k.json", tmp_path / "alias" / "k.json"
+    assert run("solve", "--out", str(tmp_path / "p.xlsx"), "--json-out", str(first), "--manifest", str(second),
+               *LATER_ERROR) == f"--manifest {second}: the same path as --json-out; allowed: one output per file."
+    assert run("solve", "--out", str(tmp_path / "p.xlsx"), "--json-out", "-", *LATER_ERROR) == (
+        "--json-out -: '-' is not a file name here; allowed: a path.")

@@ -49,6 +49,9 @@ def _run(cases: list[Case], workers, dask, on_result=None, interrupted=lambda: "
                       str(k.get("ai_halls_built", "-")), str(k.get("first_ai_start_quarter") or "-"),
                       f"{k.get('solve_seconds', 0):.1f}")
     err.print(table)
+    for r in results:
+        for violation in r.violations:
+            err.print(f"check failed ({r.case.label}): {violation}", markup=False, highlight=False, soft_wrap=True)
     return results
 
 

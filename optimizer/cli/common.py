@@ -85,15 +85,26 @@ def output_problem(output: Output, force: bool) -> str | None:
     return None
 
 
-def check_outputs(outputs: list[Output], force: bool) -> None:
-    """Exit 2, before any work, unless every given output can be written (and no two are the same)."""
+def check_outputs(outputs: list[Output], force: bool, inputs=()) -> None:
+    """Exit 2, before any work, unless every given output can be written: none is an input file, none is the
+    same file as another (after resolving links and `..`), none lies inside a folder output (which is
+    replaced whole), and `-` is not a file name."""
     given = [o for o in outputs if o.path is not None]
+    sources = {Path(os.path.realpath(p)): str(p) for p in inputs if p is not None}
     seen: dict = {}
     for output in given:
-        problem = output_problem(output, force)
-        key = output.path.absolute()
+        key = Path(os.path.realpath(output.path))
+        problem = (f"{output.label}: '-' is not a file name here; allowed: a path." if str(output.path) == "-"
+                   else output_problem(output, force))
+        if problem is None and key in sources:
+            problem = f"{output.label}: it is also an input ({sources[key]}); allowed: another file name."
         if problem is None and key in seen:
             problem = f"{output.label}: the same path as {seen[key]}; allowed: one output per file."
+        folder = next((o for o in given if o.folder and o is not output
+                       and Path(os.path.realpath(o.path)) in key.parents), None)
+        if problem is None and folder is not None:
+            problem = (f"{output.label}: inside {folder.flag} {folder.path}, a folder that is written whole; "
+                       "allowed: a path outside it.")
         seen[key] = output.flag or str(output.path)
         if problem:
             fail(problem, EXIT_BAD_INPUT)

@@ -25,7 +25,7 @@ def _problems_exit(problems: list[str]) -> None:
     fail("\n".join(problems), EXIT_BAD_INPUT)
 
 
-def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
+def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = (), fit_horizon: bool = True):
     """(sites, scenario, its (name, fix), edited derived cells, misfits of the sites with the scenario): a plan
     workbook through plan_inputs (its Assumptions unless `scenario` is given; derived cells as by
     `solve --from`), any other file through the site loader with `scenario` (default base). Problems of
@@ -43,7 +43,7 @@ def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
             chosen, fix = load_scenario(scenario or "base", overrides), scenario_fix(scenario or "base")
             raw, first_row, row_word = read_raw(path)
             source = raw.attrs.get("source", str(path))
-            sites = validate_sites(raw, source=source, horizon=chosen.horizon, first_row=first_row,
+            sites = validate_sites(raw, source=source, horizon=chosen.horizon if fit_horizon else None, first_row=first_row,
                                    row_word=row_word)
             names = next(raw[c] for c in raw.columns if str(c).strip().lower() == "name")
             labels = {str(n).strip(): f"{row_word} {first_row + i}" for i, n in enumerate(names) if str(n).strip()}
@@ -53,8 +53,8 @@ def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = ()):
     return sites, chosen, fix, edited, misfits(sites, chosen, source, labels, fix)
 
 
-def _load_sites(path: Path, scenario: str | None = None):
-    sites, _, _, edited, _ = _read(path, scenario)
+def _load_sites(path: Path, scenario: str | None = None, fit_horizon: bool = True):
+    sites, _, _, edited, _ = _read(path, scenario, fit_horizon=fit_horizon)
     if edited:  # a plan workbook's edited derived cells: refused as by solve --from
         _problems_exit(edited)
     return sites
@@ -138,8 +138,8 @@ def sites_convert(path: SiteFile,
                   target: Annotated[Path, typer.Argument(help="File to write; its suffix sets the format.")],
                   force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """Validate a portfolio and write it in another format (CSV, XLSX, GeoJSON, GeoPackage)."""
-    check_outputs([Output("", target)], force)
-    table = _load_sites(path)
+    check_outputs([Output("", target)], force, inputs=[path])
+    table = _load_sites(path, fit_horizon=False)  # a format conversion needs no horizon
     try:
         from sites.convert import write_sites
         write_sites(table, target)

@@ -48,7 +48,8 @@ def solve(
     try:
         check_outputs([Output("--out", out_path, ".xlsx", "workbook"), Output("--json-out", json_out),
                        Output("--manifest", manifest_out), Output("--gpkg", gpkg_out, ".gpkg", "GeoPackage"),
-                       Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True)], force)
+                       Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True)], force,
+                      inputs=[from_plan, sites, Path(scenario) if scenario.endswith(".toml") else None])
         prepared = pipeline.prepare(request)
     except InputError as problem:
         bad_input(problem)
@@ -61,9 +62,12 @@ def solve(
         info, plan, inputs = outcome.info, outcome.plan, outcome.inputs
         if info.status == "infeasible":
             fail(explain_infeasible(outcome.model, outcome.data), EXIT_INFEASIBLE)
+        if plan is None and "time" in info.status:
+            fail(f"No plan was found within the time limit of {time_limit:g} s, so nothing was written; raise "
+                 "--time-limit or --gap.", EXIT_NO_SOLUTION)
         if plan is None:
-            fail(f"No plan was found ({info.status}) within the time limit of {time_limit} s; nothing was "
-                 "written. Raise --time-limit or --gap.", EXIT_NO_SOLUTION if "time" in info.status else EXIT_SOLVER)
+            fail(f"HiGHS ended without a plan ({info.status}, {info.termination}), so nothing was written.",
+                 EXIT_SOLVER)
         manifest = build_manifest(inputs.site_file, inputs.sources, request.overrides, inputs.scenario.describe(),
                                   request.options, info, started)
         write_workbook(plan, out_path, manifest)
@@ -79,10 +83,11 @@ def solve(
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     for violation in outcome.violations:
-        err.print(f"check failed: {violation}", markup=False, highlight=False)
+        err.print(f"check failed: {violation}", markup=False, highlight=False, soft_wrap=True)
     if info.status != "optimal":
-        err.print(f"[bold red]Time limit reached: this plan is the best found, not proven optimal (MIP gap "
-                  f"{info.mip_gap:.3%}, bound ${info.bound_usd / 1e6:,.1f}M).[/]")
+        reason = "Time limit reached" if info.status == "time_limit" else f"Solver stopped ({info.status})"
+        err.print(f"[bold red]{reason}: this plan is the best found, not proven optimal (MIP gap "
+                  f"{info.mip_gap:.3%}, bound ${info.bound_usd / 1e6:,.1f}M).[/]", soft_wrap=True)
     if json_:
         sys.stdout.write(kpi_json(plan) + "\n")
         return

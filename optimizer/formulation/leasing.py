@@ -20,6 +20,8 @@ Equations:
          (the tenant's power is passed through (NNN) but its emissions are the site's)
 """
 
+import math
+
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -53,7 +55,8 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.lease_within_billable = pyo.Constraint(m.AI_STW, rule=lambda m, s, t, w: x[s, t, w] <= m.ai_billable_it_mw[s, t])
     m.lease_never_falls = pyo.Constraint(
         m.AI_STW, rule=lambda m, s, t, w: pyo.Constraint.Skip if t == 0 else x[s, t, w] >= x[s, t - 1, w])
-    m.MARKET_TW = pyo.Set(initialize=[(mk, t, w) for mk in d.markets for t in m.T for w in m.W], dimen=3)
+    m.MARKET_TW = pyo.Set(initialize=[(mk, t, w) for mk in d.markets for t in m.T for w in m.W
+                                      if math.isfinite(d.market_absorption_it_mw[mk, t, w])], dimen=3)
     m.market_absorption = pyo.Constraint(m.MARKET_TW, rule=lambda m, mk, t, w: sum(
         x[s, t, w] - (x[s, t - 1, w] if t > 0 else 0) for s in d.markets[mk]) <= d.market_absorption_it_mw[mk, t, w])
     phi, last, e_ai = d.base.landlord_opex_share, d.n_quarters - 1, ai_mwh_per_it_mw(d)
