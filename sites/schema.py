@@ -132,7 +132,11 @@ def parse_value(field: SiteField, raw: object) -> object:
     try:
         number = float(text)
     except ValueError:
-        hint = f" (use a decimal point: {text.replace(',', '.')})" if DECIMAL_COMMA.match(text) else ""
+        if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+", text):  # 1,200: a thousands separator or a decimal comma?
+            hint = (f" (write {text.replace(',', '')} without a thousands separator, or "
+                    f"{text.replace(',', '.')} with a decimal point)")
+        else:
+            hint = f" (use a decimal point: {text.replace(',', '.')})" if DECIMAL_COMMA.match(text) else ""
         raise ValueError(f"{quoted(text)} is not a number{hint}") from None
     if math.isnan(number):
         raise ValueError(f"{quoted(text)} is not a number")
