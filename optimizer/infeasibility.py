@@ -101,7 +101,7 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
                 size = abs(bound)
             key = (limit.component,) + _index(member)
             slack = elastic.slack[key]
-            weight = limit.penalty / max(size / limit.scale, limit.typical)
+            weight = limit.penalty / max(size / limit.scale, limit.size(d, key[1:]))
             owner[key] = (limit, weight)
             penalty.append(weight * slack)
             if limit.bound == "row":

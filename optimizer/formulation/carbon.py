@@ -41,10 +41,18 @@ LIMITS = (
           lambda d, i, a: f"raise the {i[0]} carbon cap by {a * KT:,.0f} tCO2", unit="ktCO2", scale=KT),
     Limit("carbon_intensity_cap", "carbon: the carbon intensity cap", at_first,
           lambda d, i, a: f"raise the {i[0]} carbon intensity cap by {a * KT:,.0f} tCO2 of that year's emissions",
-          unit="ktCO2", scale=KT),
+          unit="ktCO2", scale=KT, typical=lambda d, i: d.base.carbon_intensity_cap_tco2_per_mwh * year_mwh(d, i) / KT),
     Limit("certificate_limit", "carbon: the certificate limit", at_first,
           lambda d, i, a: f"allow {a * KT:,.0f} MWh more certificates in {i[0]}", unit="GWh", scale=KT),
 )
+
+
+def year_mwh(d: ModelData, index) -> float:
+    """Grid MWh all secured power would draw in year index[0] of scenario index[1]: the size of that year's
+    intensity cap in MWh (for the elastic re-solve's weights)."""
+    hours = 24.0 * d.base.quarter_days
+    quarters = set(year_quarters(d).get(index[0], ()))
+    return sum(mw * hours for (s, t, w), mw in d.secured_mw.items() if t in quarters and w == index[1])
 
 
 def year_quarters(d: ModelData) -> dict:

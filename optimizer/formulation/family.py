@@ -42,7 +42,10 @@ class Limit:
     unit: str = ""
     scale: float = 1.0
     penalty: float = 1.0
-    typical: float = 10.0
+    typical: float | Callable = 10.0   # or typical(d, index): the size of a limit whose row has 0 on its right
+
+    def size(self, d, index) -> float:
+        return self.typical(d, index) if callable(self.typical) else self.typical
     bound: str = "row"          # row | lower | upper
     applies: Callable = lambda var: True
 

@@ -22,7 +22,7 @@ CASH_LINES = ()
 LIMITS = (
     Limit("utilization_floor", "utilization: halls online must be leased", at_site_quarter,
           lambda d, i, a: f"{i[0]}: lease {a:,.1f} IT MW less than the utilization floor asks in {quarter(d, i[1])}",
-          unit="IT MW"),
+          unit="IT MW", typical=lambda d, i: d.base.utilization_min_share * d.hall_it_mw[i[0]]),
 )
 
 
