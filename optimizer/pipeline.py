@@ -23,7 +23,8 @@ from optimizer.data import ModelData, build_model_data, misfits
 from optimizer.plan_inputs import read_inputs, scenario_fix
 from optimizer.results import Plan, extract_plan
 from optimizer.solve import SolveInfo, SolveOptions, build_and_solve
-from sites.load import REFERENCE_PORTFOLIO, load_sites, site_warnings
+from sites.load import load_sites, site_warnings
+from sites.reference import REFERENCE_PORTFOLIO
 
 FIRST_YEAR_QUARTERS = 4
 

@@ -20,9 +20,9 @@ from sites import geo, ledger
 from kernel.errors import InputError
 from kernel.quarters import ordinal
 from sites.readers import field_name, read_raw
+from sites.reference import REFERENCE_PORTFOLIO
 from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_value, quoted, readable
 
-REFERENCE_PORTFOLIO = Path(__file__).parent / "data" / "reference_portfolio.csv"
 MAX_PROBLEMS = 20  # problems listed for one file; then "... and N more problems."
 LISTED_COLUMNS = 10  # unknown columns named in their sentence; then "and N more"
 ALIASES = {"latitude": "lat", "longitude": "lon", "long": "lon", "lng": "lon", "site": "name",

@@ -9,9 +9,7 @@ from rich.table import Table
 from kernel.errors import InputError
 from optimizer.cli.common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, GapOption, Output, SitesOption, bad_input,
                                   check_outputs, err, fail, out)
-from optimizer.pipeline import Request
-from optimizer.runs import Case
-from sites.load import REFERENCE_PORTFOLIO
+from sites.reference import REFERENCE_PORTFOLIO
 
 WorkersOption = Annotated[Optional[int], typer.Option(help="Local worker processes (default: the number of cores).", min=1)]
 DaskOption = Annotated[Optional[str], typer.Option("--dask", help="Address of a Dask scheduler to run the solves on.")]
@@ -22,12 +20,13 @@ ThreadsOption = Annotated[Optional[int], typer.Option(help="Solver threads per r
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing output files.")]
 
 
-def _request(sites: Path, scenario: str, set_, gap: float, time_limit, threads) -> Request:
+def _request(sites: Path, scenario: str, set_, gap: float, time_limit, threads):
+    from optimizer.pipeline import Request
     return Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()), gap=gap, time_limit=time_limit,
                    threads=threads)
 
 
-def _run(cases: list[Case], workers, dask, on_result=None, interrupted=lambda: "nothing was written."):
+def _run(cases: list, workers, dask, on_result=None, interrupted=lambda: "nothing was written."):
     """Check every case's inputs here, then solve them (pool or Dask) and print a summary table; on Ctrl-C
     exit 130 saying what `interrupted()` says was kept."""
     from optimizer.runs import check_cases, run_cases
@@ -70,6 +69,7 @@ def compare(
     force: ForceOption = False,
 ) -> None:
     """Solve scenarios side by side: KPIs, MW by use by year, and which build decisions differ."""
+    from optimizer.runs import Case
     from optimizer.analysis import build_differences, kpi_table, mw_by_year_table, regret_table
     from optimizer.export import write_sheets
     check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
@@ -106,6 +106,7 @@ def sweep(
 ) -> None:
     """A grid of solves over one or more scenario values; the workbook is rewritten as runs finish, so an
     interrupted sweep keeps what finished."""
+    from optimizer.runs import Case
     from optimizer.analysis import sweep_points, sweep_table
     from optimizer.export import write_sheets
     check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
@@ -146,6 +147,7 @@ def tornado(
     force: ForceOption = False,
 ) -> None:
     """One-at-a-time low/high of the key drivers: the NPV swing of each, as a sheet and a chart."""
+    from optimizer.runs import Case
     from kernel.atomic import atomic_path
     from models.scenario import load_scenario
     from optimizer.analysis import TORNADO_KEYS, tornado_overrides, tornado_png, tornado_table

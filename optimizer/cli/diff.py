@@ -3,7 +3,6 @@
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -14,6 +13,7 @@ from optimizer.cli.common import bad_input, out
 def diff(plan_a: Annotated[Path, typer.Argument(help="First plan workbook.")],
          plan_b: Annotated[Path, typer.Argument(help="Second plan workbook.")]) -> None:
     """What changed between two plans: NPV, MW by use by site and year, AI builds added, removed or moved."""
+    import pandas as pd
     from optimizer.diff import diff_plans
     try:
         result = diff_plans(plan_a, plan_b)

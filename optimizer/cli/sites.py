@@ -10,9 +10,6 @@ from rich.table import Table
 from kernel.errors import InputError
 from models.scenario import load_scenario
 from optimizer.cli.common import EXIT_BAD_INPUT, Output, bad_input, check_outputs, fail, out
-from sites.ledger import peak_mw, site_steps
-from sites.load import validate_sites
-from sites.readers import read_raw, site_format
 
 app = typer.Typer(help="Site portfolios: validate, show, map, convert and a template to fill in (CSV, XLSX, "
                        "GeoJSON, GeoPackage).", no_args_is_help=True)
@@ -32,6 +29,8 @@ def _read(path: Path, scenario: str | None, overrides: tuple[str, ...] = (), fit
     the site rows exit 2, every one listed."""
     from optimizer.data import misfits
     from optimizer.plan_inputs import is_plan_workbook, read_plan, scenario_fix
+    from sites.load import validate_sites
+    from sites.readers import read_raw
     try:
         if is_plan_workbook(path):
             sites, chosen, edited, labels = read_plan(path, () if scenario is not None else overrides)
@@ -72,6 +71,7 @@ def sites_validate(path: SiteFile,
                    ) -> None:
     """Check every row and field, then the sites against the scenario; list every problem (exit 2) or
     summarise the valid portfolio."""
+    from sites.ledger import peak_mw, site_steps
     table, chosen, (name, _), edited, misfits = _read(path, scenario, tuple(set_ or ()))
     if edited or misfits:
         _problems_exit(edited + misfits)
@@ -154,6 +154,7 @@ def sites_template(target: Annotated[Path, typer.Argument(help="Site file to wri
                    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False) -> None:
     """A site file to fill in: every site field as a column and two example rows (a mining site, an
     AI-eligible retrofit) that validate and solve; an .xlsx adds a Fields sheet with each field's meaning."""
+    from sites.readers import site_format
     from sites.template import EXAMPLES, write_template
     try:
         kind = site_format(target)

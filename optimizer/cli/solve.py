@@ -9,11 +9,10 @@ import typer
 from rich.table import Table
 
 from kernel.errors import InputError
-from optimizer import pipeline
 from optimizer.cli.common import (EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
                                   GapOption, Output, SitesOption, bad_input, check_outputs, err, fail, interruptible,
                                   out)
-from sites.load import REFERENCE_PORTFOLIO
+from sites.reference import REFERENCE_PORTFOLIO
 
 
 def solve(
@@ -35,6 +34,7 @@ def solve(
     parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
+    from optimizer import pipeline
     from optimizer.export import json_ready, kpi_json, write_json, write_tables
     from optimizer.gis import write_gpkg
     from optimizer.infeasibility import explain_infeasible
