@@ -93,10 +93,13 @@ def prepare(request: Request) -> tuple[Inputs, ModelData]:
     return inputs, build_model_data(inputs.sites, inputs.scenario)
 
 
-def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None) -> Outcome:
-    """Build, solve, extract the plan tables and check them (prepared inputs are reused when given)."""
+def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None, deadline: float | None = None,
+          progress=None) -> Outcome:
+    """Build, solve, extract the plan tables and check them (prepared inputs are reused when given); HiGHS
+    stops by `deadline` (time.monotonic(), build included) and reports to `progress` while it runs."""
     inputs, data = prepared or prepare(request)
-    model, info = build_and_solve(data, request.options, lambda m: keep(m, request.fixed))
+    options = replace(request.options, deadline=deadline)
+    model, info = build_and_solve(data, options, lambda m: keep(m, request.fixed), progress)
     outcome = Outcome(request, inputs, data, model, info)
     if info.has_solution:
         outcome.plan = extract_plan(model, data, info, marginals=request.marginals)

@@ -26,9 +26,22 @@ SOLVE_LOCK = threading.Lock()
 @dataclass(frozen=True)
 class SolveOptions:
     gap: float = 1e-3
-    time_limit: float | None = None
+    time_limit: float | None = None   # seconds for the whole command when `deadline` is set, else for HiGHS
     threads: int | None = None
     seed: int = 0
+    deadline: float | None = None     # time.monotonic() by which HiGHS must stop (build time counts)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a running MIP solve reports: incumbent NPV and bound (USD, None before the first), gap, seconds."""
+    npv_usd: float | None
+    bound_usd: float | None
+    gap: float | None
+    seconds: float
+
+
+PROGRESS_EVERY_S = 0.5
 
 
 @dataclass
@@ -56,25 +69,33 @@ class SolveInfo:
         return asdict(self)
 
 
-def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions(), edit=None):
+def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions(), edit=None, progress=None):
     """Build the Pyomo model (then `edit(model)`, e.g. to fix decisions) and solve it; returns
-    (model, SolveInfo). Solution values are loaded."""
+    (model, SolveInfo). Solution values are loaded. With `options.deadline`, HiGHS gets what is left of it
+    after the build; `progress(Progress)` is called while HiGHS runs (every PROGRESS_EVERY_S at most)."""
     started = time.perf_counter()
     model = build_model(data)
     if edit is not None:
         edit(model)
     build_seconds = time.perf_counter() - started
-    info = solve_model(model, options, build_seconds)
+    info = solve_model(model, options, build_seconds, progress)
     return model, info
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0) -> SolveInfo:
+def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0,
+                progress=None) -> SolveInfo:
     solver = Highs()
+    limit = options.time_limit
+    if options.deadline is not None:
+        limit = max(0.01, options.deadline - time.monotonic())
     with SOLVE_LOCK:
         highspy.Highs.resetGlobalScheduler(True)  # let the thread count change between solves
         started = time.perf_counter()
+        if progress is not None:
+            solver.set_instance(model)  # persistent: the solve below reuses this HiGHS object and its callbacks
+            _report(solver._solver_model, progress)
         results = solver.solve(
-            model, rel_gap=options.gap, time_limit=options.time_limit, threads=options.threads,
+            model, rel_gap=options.gap, time_limit=limit, threads=options.threads,
             load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,
             solver_options={"random_seed": options.seed, "output_flag": False},
         )
@@ -99,6 +120,26 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
         solver=f"HiGHS {'.'.join(map(str, solver.version()))}", threads=options.threads,
         gap_target=options.gap, time_limit=options.time_limit,
     )
+
+
+def _report(highs: highspy.Highs, progress) -> None:
+    """Call `progress(Progress)` from HiGHS's MIP callbacks: on each better plan and at most every
+    PROGRESS_EVERY_S otherwise."""
+    last = [-PROGRESS_EVERY_S]
+
+    def tell(event, always: bool = False) -> None:
+        out = event.data_out
+        if not always and out.running_time - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = out.running_time
+        npv, bound = out.objective_function_value, out.mip_dual_bound
+        finite = lambda v: v is not None and abs(v) < 1e30  # noqa: E731 - HiGHS says +-inf before it knows
+        progress(Progress(npv * OBJECTIVE_SCALE_USD if finite(npv) else None,
+                          bound * OBJECTIVE_SCALE_USD if finite(bound) else None,
+                          out.mip_gap if finite(npv) and finite(out.mip_gap) else None, out.running_time))
+
+    highs.cbMipInterrupt.subscribe(tell)
+    highs.cbMipImprovingSolution.subscribe(lambda event: tell(event, always=True))
 
 
 def _gap(npv: float | None, bound: float | None) -> float | None:

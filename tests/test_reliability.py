@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -144,3 +145,21 @@ def test_diff_of_a_missing_plan_is_one_sentence(tmp_path):
     result = invoke("diff", str(tmp_path / "a.xlsx"), str(tmp_path / "b.xlsx"))
     assert result.exit_code == 2
     assert result.stderr.strip() == f"{tmp_path / 'a.xlsx'}: the plan workbook does not exist."
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a pseudo-terminal")
+def test_a_terminal_sees_one_progress_line_while_highs_runs(tmp_path):
+    """Under a pseudo-terminal (`script`), solve rewrites one line in place (carriage returns, no new lines)
+    with the phase, the plan's NPV, the bound and the gap; `--quiet` and a pipe get none."""
+    out = tmp_path / "plan.xlsx"
+    command = f"{HASHPIVOT} solve --out {out} --threads 1"
+    done = subprocess.run(["script", "-q", "-e", "-c", command, str(tmp_path / "tty.log")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    screen = (tmp_path / "tty.log").read_text(errors="replace")
+    assert "building the model" in screen and "solving: plan NPV $" in screen and ", gap " in screen
+    quiet = subprocess.run(["script", "-q", "-e", "-c", f"{command} --quiet --force", str(tmp_path / "q.log")],
+                           capture_output=True, text=True, timeout=300)
+    assert quiet.returncode == 0 and "solving:" not in (tmp_path / "q.log").read_text(errors="replace")
+    piped = subprocess.run(command.split() + ["--force"], capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "solving:" not in piped.stderr

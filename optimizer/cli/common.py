@@ -8,6 +8,7 @@ Exit codes: 0 plan written; 2 bad input (one sentence naming file, row and field
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
@@ -135,3 +136,30 @@ def interruptible(function, *args):
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+class ProgressLine:
+    """One line on the terminal, rewritten in place while HiGHS runs (phase, elapsed, incumbent NPV, bound,
+    gap); written to the real stderr, which the solver redirects while it runs; silent when stderr is not a
+    terminal or with --quiet."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.width, self.started = enabled, 0, time.monotonic()
+        self.fd = os.dup(2) if enabled else None
+
+    def say(self, text: str) -> None:
+        if self.enabled:
+            line = f"{time.monotonic() - self.started:6.1f} s  {text}"
+            os.write(self.fd, ("\r" + line.ljust(self.width)).encode())
+            self.width = max(self.width, len(line))
+
+    def __call__(self, p) -> None:
+        money = lambda v: "-" if v is None else f"${v / 1e6:,.1f}M"  # noqa: E731
+        gap = "-" if p.gap is None else f"{p.gap:.2%}"
+        self.say(f"solving: plan NPV {money(p.npv_usd)}, bound {money(p.bound_usd)}, gap {gap}")
+
+    def close(self) -> None:
+        if self.enabled:
+            os.write(self.fd, ("\r" + " " * self.width + "\r").encode())
+            os.close(self.fd)
+            self.enabled = False

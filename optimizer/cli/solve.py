@@ -2,6 +2,7 @@
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,8 +11,8 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from optimizer.cli.common import (EXIT_INFEASIBLE, EXIT_INTERRUPTED, EXIT_NO_SOLUTION, EXIT_SOLVER,
-                                  GapOption, Output, SitesOption, bad_input, check_outputs, err, fail, interruptible,
-                                  out)
+                                  GapOption, Output, ProgressLine, SitesOption, bad_input, check_outputs, err, fail,
+                                  interruptible, out)
 from sites.reference import REFERENCE_PORTFOLIO
 
 
@@ -23,7 +24,9 @@ def solve(
     out_path: Annotated[Path, typer.Option("--out", help="Workbook to write.")] = Path("plan.xlsx"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing workbook.")] = False,
     gap: GapOption = 1e-3,
-    time_limit: Annotated[Optional[float], typer.Option(help="Solver time limit (seconds).", min=0.0)] = None,
+    time_limit: Annotated[Optional[float], typer.Option(
+        help="Wall-clock limit of the whole command (seconds): reading and building count; HiGHS gets the rest.",
+        min=0.0)] = None,
     threads: Annotated[Optional[int], typer.Option(help="Solver threads.", min=1)] = None,
     json_: Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object on stdout.")] = False,
     json_out: Annotated[Optional[Path], typer.Option("--json-out", help="Also write the KPIs to this JSON file.")] = None,
@@ -32,6 +35,7 @@ def solve(
     from_plan: Annotated[Optional[Path], typer.Option("--from", help="Re-solve from a plan workbook's Sites and Assumptions sheets (as edited); --set still applies.")] = None,
     csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="Also write every table as CSV into this folder.")] = None,
     parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress line while solving.")] = False,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
     from optimizer import pipeline
@@ -41,7 +45,7 @@ def solve(
     from optimizer.manifest import build_manifest, now
     from optimizer.workbook import write_workbook
 
-    started = now()
+    started, clock = now(), time.monotonic()  # --time-limit counts from here: reading, build and solve
     request = pipeline.Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()),
                                from_plan=None if from_plan is None else str(from_plan), gap=gap,
                                time_limit=time_limit, threads=threads)
@@ -57,8 +61,16 @@ def solve(
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     for warning in prepared[0].warnings:
         err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    line = ProgressLine(err.is_terminal and not quiet and not json_)
+    line.say("building the model")
     try:
-        outcome = interruptible(pipeline.solve, request, prepared)
+        outcome = interruptible(pipeline.solve, request, prepared, None if time_limit is None else clock + time_limit,
+                                line if line.enabled else None)
+    except KeyboardInterrupt:
+        fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    finally:
+        line.close()
+    try:
         info, plan, inputs = outcome.info, outcome.plan, outcome.inputs
         if info.status == "infeasible":
             fail(explain_infeasible(outcome.model, outcome.data), EXIT_INFEASIBLE)
