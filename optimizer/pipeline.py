@@ -94,11 +94,12 @@ def prepare(request: Request) -> tuple[Inputs, ModelData]:
 
 
 def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None, deadline: float | None = None,
-          progress=None) -> Outcome:
+          progress=None, write_model: tuple = ()) -> Outcome:
     """Build, solve, extract the plan tables and check them (prepared inputs are reused when given); HiGHS
-    stops by `deadline` (time.monotonic(), build included) and reports to `progress` while it runs."""
+    stops by `deadline` (time.monotonic(), build included) and reports to `progress` while it runs; the model
+    is written to each `write_model` file (.mps, .lp) first."""
     inputs, data = prepared or prepare(request)
-    options = replace(request.options, deadline=deadline)
+    options = replace(request.options, deadline=deadline, write_model=tuple(write_model))
     model, info = build_and_solve(data, options, lambda m: keep(m, request.fixed), progress)
     outcome = Outcome(request, inputs, data, model, info)
     if info.has_solution:

@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
+from kernel.atomic import atomic_path
 from optimizer.data import ModelData
 from optimizer.build import build_model
 from optimizer.formulation.objective import OBJECTIVE_SCALE_USD
@@ -30,6 +31,7 @@ class SolveOptions:
     threads: int | None = None
     seed: int = 0
     deadline: float | None = None     # time.monotonic() by which HiGHS must stop (build time counts)
+    write_model: tuple = ()           # files (.mps or .lp) to write the model HiGHS solves to, before it runs
 
 
 @dataclass(frozen=True)
@@ -91,9 +93,15 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
     with SOLVE_LOCK:
         highspy.Highs.resetGlobalScheduler(True)  # let the thread count change between solves
         started = time.perf_counter()
-        if progress is not None:
+        if progress is not None or options.write_model:
             solver.set_instance(model)  # persistent: the solve below reuses this HiGHS object and its callbacks
+        if progress is not None:
             _report(solver._solver_model, progress)
+        if options.write_model:
+            solver._solver_model.setOptionValue("output_flag", False)  # HiGHS would print to stdout (--json)
+        for path in options.write_model:
+            with atomic_path(path) as temp:  # the temp name keeps the suffix, from which HiGHS takes the format
+                solver._solver_model.writeModel(str(temp))
         results = solver.solve(
             model, rel_gap=options.gap, time_limit=limit, threads=options.threads,
             load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,

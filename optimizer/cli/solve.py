@@ -36,6 +36,8 @@ def solve(
     csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="Also write every table as CSV into this folder.")] = None,
     parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress line while solving.")] = False,
+    write_mps: Annotated[Optional[Path], typer.Option("--write-mps", help="Also write the model HiGHS solves (MPS).")] = None,
+    write_lp: Annotated[Optional[Path], typer.Option("--write-lp", help="Also write the model HiGHS solves (LP format).")] = None,
 ) -> None:
     """Solve a portfolio and write the optimal quarterly build schedule to a workbook."""
     from optimizer import pipeline
@@ -52,7 +54,9 @@ def solve(
     try:
         check_outputs([Output("--out", out_path, ".xlsx", "workbook"), Output("--json-out", json_out),
                        Output("--manifest", manifest_out), Output("--gpkg", gpkg_out, ".gpkg", "GeoPackage"),
-                       Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True)], force,
+                       Output("--csv", csv_dir, folder=True), Output("--parquet", parquet_dir, folder=True),
+                       Output("--write-mps", write_mps, ".mps", "model"), Output("--write-lp", write_lp, ".lp", "model")],
+                      force,
                       inputs=[from_plan, sites, Path(scenario) if scenario.endswith(".toml") else None])
         prepared = pipeline.prepare(request)
     except InputError as problem:
@@ -65,7 +69,7 @@ def solve(
     line.say("building the model")
     try:
         outcome = interruptible(pipeline.solve, request, prepared, None if time_limit is None else clock + time_limit,
-                                line if line.enabled else None)
+                                line if line.enabled else None, tuple(p for p in (write_mps, write_lp) if p))
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
     finally:
