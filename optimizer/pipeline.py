@@ -10,6 +10,7 @@ Python API):
 `prepare` does everything that can fail on bad input (InputError) before any solve starts.
 """
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -102,8 +103,9 @@ def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None, de
     options = replace(request.options, deadline=deadline, write_model=tuple(write_model))
     model, info = build_and_solve(data, options, lambda m: keep(m, request.fixed), progress)
     outcome = Outcome(request, inputs, data, model, info)
-    if info.has_solution:
-        outcome.plan = extract_plan(model, data, info, marginals=request.marginals)
+    if info.has_solution:  # the marginals' LP re-solve only while the deadline leaves time for it
+        marginals = request.marginals and (deadline is None or time.monotonic() < deadline)
+        outcome.plan = extract_plan(model, data, info, marginals=marginals)
         outcome.violations = check_plan(outcome.plan)
         outcome.plan.kpis["check_violations"] = len(outcome.violations)
     return outcome

@@ -117,7 +117,8 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
     bound = results.objective_bound * OBJECTIVE_SCALE_USD if results.objective_bound is not None else None
     integers = sum(1 for v in lp.integrality_ if v != highspy.HighsVarType.kContinuous)
     mip_gap = _gap(npv, bound) if integers else (0.0 if has_solution else None)
-    lp_npv = _lp_relaxation(lp) if has_solution else None
+    left = None if options.deadline is None else options.deadline - time.monotonic()
+    lp_npv = _lp_relaxation(lp, left) if has_solution and (left is None or left > 0) else None
     return SolveInfo(
         status=_status(results.termination_condition, has_solution),
         termination=str(results.termination_condition.name), has_solution=has_solution,
@@ -157,10 +158,13 @@ def _gap(npv: float | None, bound: float | None) -> float | None:
     return abs(bound - npv) / max(abs(npv), 1.0)
 
 
-def _lp_relaxation(lp: highspy.HighsLp) -> float | None:
-    """Objective (USD) of the model with every integer relaxed to continuous."""
+def _lp_relaxation(lp: highspy.HighsLp, time_limit: float | None = None) -> float | None:
+    """Objective (USD) of the model with every integer relaxed to continuous (None when it does not finish
+    within `time_limit`)."""
     relaxed = highspy.Highs()
     relaxed.setOptionValue("output_flag", False)
+    if time_limit is not None:
+        relaxed.setOptionValue("time_limit", float(time_limit))
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
     relaxed.passModel(lp)
     relaxed.run()
