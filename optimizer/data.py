@@ -55,6 +55,11 @@ class ModelData:
         return self.scenario_values[self.scenarios[0]]
 
     @cached_property
+    def quarter_index(self) -> dict:
+        """Horizon label -> t."""
+        return {q: t for t, q in enumerate(self.quarters)}
+
+    @cached_property
     def ai_sites(self) -> list[str]:
         return [s for s in self.sites.index if self.sites.at[s, "ai_eligible"]]
 

@@ -141,7 +141,9 @@ def is_plan_workbook(path: str | Path) -> bool:
         return False
     try:
         import openpyxl
-        names = openpyxl.load_workbook(path, read_only=True).sheetnames
+        book = openpyxl.load_workbook(path, read_only=True)
+        names = book.sheetnames
+        book.close()
     except Exception:  # noqa: BLE001 - not readable as a workbook: the site loader says why
         return False
     return "Sites" in names and "Assumptions" in names

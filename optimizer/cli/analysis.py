@@ -21,9 +21,16 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite existing o
 
 
 def _request(sites: Path, scenario: str, set_, gap: float, time_limit, threads):
+    """The runs' common Request, with absolute paths (the worker processes and a Dask cluster start
+    elsewhere; a Dask worker must see the same files)."""
     from optimizer.pipeline import Request
-    return Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()), gap=gap, time_limit=time_limit,
-                   threads=threads)
+    return Request(sites=str(sites.resolve()), scenario=_absolute(scenario), overrides=tuple(set_ or ()), gap=gap,
+                   time_limit=time_limit, threads=threads)
+
+
+def _absolute(scenario: str) -> str:
+    """A scenario TOML path made absolute; a bundled name as it is."""
+    return str(Path(scenario).resolve()) if scenario.endswith(".toml") else scenario
 
 
 def _run(cases: list, workers, dask, on_result=None, interrupted=lambda: "nothing was written."):
@@ -75,14 +82,15 @@ def compare(
     check_outputs([Output("--out", out_path, ".xlsx", "workbook")], force)
     base = _request(sites, "base", set_, gap, time_limit, threads)
     labels = [Path(s).stem if s.endswith(".toml") else s for s in scenarios]
-    cases = [Case(label, base.but(scenario=scenario)) for label, scenario in zip(labels, scenarios)]
+    cases = [Case(label, base.but(scenario=_absolute(scenario))) for label, scenario in zip(labels, scenarios)]
     if fix_first_year and fix_first_year not in scenarios:
-        cases.append(Case(fix_first_year, base.but(scenario=fix_first_year)))
+        cases.append(Case(fix_first_year, base.but(scenario=_absolute(fix_first_year))))
     results = _run(cases, workers, dask)
     own = results[:len(scenarios)]
     sheets = {"KPIs": [kpi_table(own)], "MWByYear": [mw_by_year_table(own)], "BuildDifferences": [build_differences(own)]}
     if fix_first_year:
-        source = next(r for r in results if fix_first_year in (r.case.label, r.case.request.scenario))
+        source = next(r for r in results if r.case.label == fix_first_year
+                      or r.case.request.scenario == _absolute(fix_first_year))
         fixed = _run([Case(f"{c.label} | first year of {fix_first_year}", c.request.but(fixed=source.first_year))
                       for c in cases[:len(scenarios)]], workers, dask)
         sheets["Regret"] = [regret_table(own, fixed, fix_first_year)]

@@ -39,7 +39,7 @@ schedule_columns = cashflow_columns = no_columns
 def check(plan) -> list[str]:
     """E1."""
     d, s = plan.data, plan.schedule
-    early = (s["quarter"].map({q: t for t, q in enumerate(d.quarters)}) < d.earliest_revenue_t) & (
+    early = (s["quarter"].map(d.quarter_index) < d.earliest_revenue_t) & (
         s["ai_it_mw_leased"] > TOL_MW)
     return [f"earliest revenue: leases before {d.base.earliest_ai_revenue_quarter} at {where(s, early)}."
             ] if early.any() else []

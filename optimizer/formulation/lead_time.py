@@ -45,7 +45,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
 def hall_mw(plan, share) -> pd.Series:
     """(site, quarter) -> sum over the Builds rows of it_mw * share(t - start - lead)."""
     d, out = plan.data, {}
-    index = {q: t for t, q in enumerate(d.quarters)}
+    index = d.quarter_index
     for row in plan.builds.itertuples(index=False):
         for t in range(d.n_quarters):
             key = (row.site, d.quarters[t])

@@ -44,7 +44,7 @@ schedule_columns = cashflow_columns = no_columns
 def check(plan) -> list[str]:
     """W1 on the Schedule sheet."""
     d, s = plan.data, plan.schedule
-    index = {q: t for t, q in enumerate(d.quarters)}
+    index = d.quarter_index
     due = [d.mining_commitment_it_mw[r.site] if index[r.quarter] <= last_t(d, r.site) else 0.0
            for r in s.itertuples()]
     short = s["mining_it_mw"] < [x - TOL_MW for x in due]
