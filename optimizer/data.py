@@ -105,14 +105,17 @@ class ModelData:
 
 
 def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scenario,
-                     probability: dict | None = None) -> ModelData:
-    """Turn a validated site table and scenarios into ModelData (raises InputError on misfit input)."""
+                     probability: dict | None = None, source: str = "sites", fix: tuple[str, str] | None = None
+                     ) -> ModelData:
+    """Turn a validated site table and scenarios into ModelData; raises one InputError listing every misfit
+    (`misfits`, named by `source`, fixed as `fix` says) and every value the scenarios may not differ in."""
     if isinstance(scenarios, Scenario):
         scenarios = {"base": scenarios}
     names = tuple(scenarios)
     probability = probability or {w: 1.0 / len(names) for w in names}
     sc = scenarios[names[0]]
-    problems = [p for w in names for p in misfits(sites, scenarios[w], fix=(f"scenario {w}", DEFAULT_FIX[1]))]
+    problems = [p for w in names
+                for p in misfits(sites, scenarios[w], source, fix=fix or (f"scenario {w}", DEFAULT_FIX[1]))]
     problems += [f"scenario {w}, field {name}: {getattr(scenarios[w], name)!r} differs from {getattr(sc, name)!r} "
                  f"in scenario {names[0]}; allowed: scenarios differ only in {', '.join(PER_SCENARIO)}."
                  for w in names[1:] for name in SCENARIO_FIELDS

@@ -19,8 +19,7 @@ import pyomo.environ as pyo
 
 from models.scenario import Scenario, resolve_scenario, scenario_warnings
 from optimizer.checks import check_plan
-from kernel.errors import InputError
-from optimizer.data import ModelData, build_model_data, misfits
+from optimizer.data import ModelData, build_model_data
 from optimizer.plan_inputs import read_inputs, scenario_fix
 from optimizer.results import Plan, extract_plan
 from optimizer.solve import SolveInfo, SolveOptions, build_and_solve
@@ -87,11 +86,8 @@ def read(request: Request) -> Inputs:
 def prepare(request: Request) -> tuple[Inputs, ModelData]:
     """Inputs and ModelData: every input check, before any work on the model."""
     inputs = read(request)
-    if request.from_plan is None:  # a plan's own inputs were checked against its Assumptions on reading
-        problems = misfits(inputs.sites, inputs.scenario, str(inputs.site_file), fix=scenario_fix(request.scenario))
-        if problems:
-            raise InputError(problems)
-    return inputs, build_model_data(inputs.sites, inputs.scenario)
+    fix = scenario_fix(request.from_plan, plan=True) if request.from_plan else scenario_fix(request.scenario)
+    return inputs, build_model_data(inputs.sites, inputs.scenario, source=str(inputs.site_file), fix=fix)
 
 
 def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None, deadline: float | None = None,

@@ -21,6 +21,7 @@ from optimizer.solve import SolveInfo
 
 EMISSIONS_COLUMNS = ("site", "quarter", "scenario", "grid_tco2_per_mwh", "mining_tco2", "ai_tco2", "grid_mwh",
                      "location_tco2", "certificates_mwh", "market_tco2")
+EMISSIONS_ONLY = ("grid_mwh", "location_tco2", "certificates_mwh", "market_tco2")  # on the Emissions sheet only
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def schedule_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     table = pd.DataFrame({"site": [k[0] for k in keys], "quarter": [d.quarters[k[1]] for k in keys],
                           "scenario": [k[2] for k in keys]})
     columns = _columns(keys, [family.schedule_columns(m, d) for family in FAMILIES])
-    return pd.concat([table, pd.DataFrame(columns)], axis=1)
+    table = pd.concat([table, pd.DataFrame(columns)], axis=1)
+    first, last = ["site", "quarter", "scenario", "secured_mw", "firm_mw"], ["idle_grid_mw"]
+    return table[first + [c for c in table.columns if c not in first + last] + last]
 
 
 def cashflow_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:

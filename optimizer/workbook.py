@@ -28,7 +28,7 @@ from optimizer.plan_inputs import CHECK_COLUMN, DERIVED_MEANING
 from sites.schema import FIELDS_BY_NAME
 from optimizer.by_site import operating_npv_usd, site_years
 from optimizer.manifest import manifest_rows
-from optimizer.results import Plan
+from optimizer.results import EMISSIONS_ONLY, Plan
 from kernel.atomic import atomic_path
 from kernel.quarters import label, ordinal
 
@@ -70,7 +70,7 @@ def column_format(name: str, f: Formats):
     """Number format from the unit suffix of a column name."""
     if name.endswith("_usd") or name.endswith(("_usd_per_mw", "_usd_per_tco2", "_usd_per_it_mw")):
         return f.usd if name.endswith("_usd") else f.tco2
-    if name.endswith(("_tco2", "_mwh")):
+    if name.endswith(("_tco2", "_mwh")) or name == "tco2":
         return f.tco2
     if "_mw" in name or name.endswith(("_avg", "_end")):
         return f.mw
@@ -116,7 +116,7 @@ def write_workbook(plan: Plan, path: str | Path, manifest: dict | None = None) -
             summary(writer, plan, manifest, f)
             portfolio(writer, plan, f)
             timeline(writer, plan, f)
-            write_table(writer, "Schedule", plan.schedule, f)
+            write_table(writer, "Schedule", plan.schedule.drop(columns=list(EMISSIONS_ONLY)), f)
             write_table(writer, "Builds", plan.builds, f)
             cashflow(writer, plan, f)
             emissions(writer, plan, f)
