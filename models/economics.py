@@ -3,13 +3,20 @@
 Symbols (k = quarters since 2026Q1, g = a yearly growth rate, v(t) = v_2026 * (1+g)^(k/4)):
 
     subsidy_btc(t)          = subsidy_2026 * 0.5^h(t), h(t) = halvings at or before t       [BTC/block]
-    hashrate_ehs(t)         = H_2026 * (1+g_H)^(k/4) * (dip if t is a halving quarter)       [EH/s]
+    shock(t)                = 1 - (1-dip) * (1 - i/R) in the i-th quarter after a halving, i < R  [-]
+    hashrate_ehs(t)         = G(t) * shock(t); feedback off: G(t) = H_2026 * (1+g_H)^(k/4);
+                              feedback on: G(t) = G(t-1) * (1 + clip(a + b ln X(t), g_lo, g_hi)),
+                              X(t) = Rp(t) if Rp(t) < 1 (exit answers now) else max(1, R(t-lag)) (entry
+                              answers to the ratio `lag` quarters earlier), G(2026Q1) = H_2026          [EH/s]
     hashprice(t)            = blocks/day * subsidy * (1+fee_share) * price(t) / (1000 * H)   [USD/PH/day]
-    ph_per_it_mw(t)         = 1000 / max(J_floor, J_2026 * (1-gain)^(k/4))                   [PH/s per IT MW]
-    mining_revenue(t)       = hashprice * ph_per_it_mw * quarter_days * uptime               [USD/IT MW-q]
-    mining_grid_mwh(t)      = pue_mine * 24 * quarter_days * uptime                          [MWh/IT MW-q]
-    mining_power(s,t)       = mining_grid_mwh * power_price_s(t)                             [USD/IT MW-q]
-    mining_opex(s,t)        = pool_fee * mining_revenue + opex_per_mwh * mining_grid_mwh     [USD/IT MW-q]
+    hashcost(t)             = c_2026 * (1-d_c)^(k/4): the network's median all-in hashcost   [USD/PH/day]
+    R(t)                    = hashprice(t) / hashcost(t); Rp(t) the same at last quarter's hashrate [-]
+    frontier_j_per_th(t)    = J_2026 * (1-gain)^(k/4);  asic_usd_per_th(t) = p_2026 * (1-d_p)^(k/4)
+    run_share_s             = uptime * (1 - curtailed_share_s)                               [-]
+    revenue_per_ths(s,t)    = hashprice(t) / 1000 * quarter_days * run_share_s               [USD/TH/s-q]
+    mining_grid_mwh_s       = pue_mine * 24 * quarter_days * run_share_s                     [MWh/IT MW-q]
+    mining_power(s,t)       = mining_grid_mwh_s * power_price_s(t)                           [USD/IT MW-q]
+    mining_opex(s,t)        = opex_per_mwh * mining_grid_mwh_s (+ pool_fee * revenue, mining.py) [USD/IT MW-q]
     lease_revenue(t)        = rate * 1000 * 3 * billing_utilisation * (1+esc)^(k/4)          [USD/IT MW-q]
     grid_tco2(s,t)          = m * max(floor * c_s, c_s * (1-d)^(k23/4)), k23 from 2023Q1      [tCO2/MWh]
                               (c_s the site's eGRID2023 rate or its override, d by subregion)
@@ -22,7 +29,7 @@ import pandas as pd
 
 from models.scenario import Scenario
 from sites.ledger import secured_mw, site_steps
-from kernel.quarters import ordinal
+from kernel.quarters import label, ordinal
 
 BASE_2026 = ordinal("2026Q1")
 BASE_GRID = ordinal("2023Q1")   # eGRID2023: the data year of the bundled CO2 rates
@@ -55,35 +62,85 @@ def subsidy_btc(sc: Scenario, quarters: list[str]) -> np.ndarray:
     return sc.subsidy_btc_2026 * 0.5 ** halvings_before(sc, quarters)
 
 
-def network_hashrate_ehs(sc: Scenario, quarters: list[str]) -> np.ndarray:
-    dip = np.where(is_halving_quarter(sc, quarters), sc.halving_hashrate_dip, 1.0)
-    return grow(sc.network_hashrate_ehs_2026, sc.hashrate_growth_per_yr, quarters) * dip
+def halving_shock(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    """shock(t): the halving dip, recovering linearly over halving_recovery_quarters."""
+    first, every, n = ordinal(sc.first_halving_quarter), sc.halving_interval_quarters, sc.halving_recovery_quarters
+    out = []
+    for q in quarters:
+        since = ordinal(q) - first
+        i = since % every if since >= 0 else n
+        out.append(1 - (1 - sc.halving_hashrate_dip) * (1 - i / n) if i < n else 1.0)
+    return np.array(out)
 
 
 def btc_price_usd(sc: Scenario, quarters: list[str]) -> np.ndarray:
     return grow(sc.btc_price_usd_2026, sc.btc_price_growth_per_yr, quarters)
 
 
-def hashprice_usd_per_ph_day(sc: Scenario, quarters: list[str]) -> np.ndarray:
+def network_hashcost_usd_per_ph_day(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    return grow(sc.network_hashcost_usd_per_ph_day_2026, -sc.network_hashcost_decline_per_yr, quarters)
+
+
+def hashprice_of(sc: Scenario, price_usd, subsidy_btc, hashrate_ehs):
     """USD earned per PH/s per day: daily block reward in USD over network PH/s."""
-    reward_usd_per_day = (sc.blocks_per_day * subsidy_btc(sc, quarters) * (1 + sc.fee_share_of_subsidy)
-                          * btc_price_usd(sc, quarters))
-    return reward_usd_per_day / (network_hashrate_ehs(sc, quarters) * 1000.0)
+    return sc.blocks_per_day * subsidy_btc * (1 + sc.fee_share_of_subsidy) * price_usd / (hashrate_ehs * 1000.0)
 
 
-def fleet_j_per_th(sc: Scenario, quarters: list[str]) -> np.ndarray:
-    raw = sc.fleet_j_per_th_2026 * (1 - sc.fleet_efficiency_gain_per_yr) ** (quarters_since_2026(quarters) / 4)
-    return np.maximum(raw, sc.fleet_j_per_th_floor)
+def hashrate_path(sc: Scenario, price_usd, subsidy_btc, hashcost, shock, start_ehs: float,
+                  ratio_before=()) -> np.ndarray:
+    """Network EH/s by quarter under the feedback rule (module docstring), from G = start_ehs in the first
+    quarter; `ratio_before` holds R of the quarters before it (oldest first; missing ones are R of the first)."""
+    n = len(price_usd)
+    hashrate, ratio = np.zeros(n), np.zeros(n)
+    trend, lag = start_ehs, sc.hashrate_entry_lag_quarters
+    history = list(ratio_before)
+    for t in range(n):
+        if t > 0:
+            now = hashprice_of(sc, price_usd[t], subsidy_btc[t], hashrate[t - 1]) / hashcost[t]
+            past = history + list(ratio[:t])
+            entry = now if lag == 0 else past[-lag] if len(past) >= lag else past[0]
+            x = now if now < 1 else max(1.0, entry)
+            trend *= 1 + np.clip(sc.hashrate_feedback_intercept + sc.hashrate_feedback_elasticity * np.log(x),
+                                 sc.hashrate_growth_min_per_quarter, sc.hashrate_growth_max_per_quarter)
+        hashrate[t] = trend * shock[t]
+        ratio[t] = hashprice_of(sc, price_usd[t], subsidy_btc[t], hashrate[t]) / hashcost[t]
+    return hashrate
 
 
-def mining_grid_mwh_per_it_mw(sc: Scenario) -> float:
-    """Grid MWh drawn per IT MW of miners operated for one quarter (uptime-scaled)."""
-    return sc.mining_pue * 24.0 * sc.quarter_days * sc.mining_uptime
+def network_hashrate_ehs(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    """hashrate_ehs(t); with feedback the path is run from 2026Q1 (or the first quarter if earlier)."""
+    if not sc.hashrate_feedback:
+        return grow(sc.network_hashrate_ehs_2026, sc.hashrate_growth_per_yr, quarters) * halving_shock(sc, quarters)
+    first = min(BASE_2026, min(ordinal(q) for q in quarters))
+    run = [label(k) for k in range(first, max(ordinal(q) for q in quarters) + 1)]
+    path = hashrate_path(sc, btc_price_usd(sc, run), subsidy_btc(sc, run), network_hashcost_usd_per_ph_day(sc, run),
+                         halving_shock(sc, run), sc.network_hashrate_ehs_2026)
+    return path[[ordinal(q) - first for q in quarters]]
 
 
-def mining_revenue_usd_per_it_mw(sc: Scenario, quarters: list[str]) -> np.ndarray:
-    ph_per_it_mw = 1000.0 / fleet_j_per_th(sc, quarters)
-    return hashprice_usd_per_ph_day(sc, quarters) * ph_per_it_mw * sc.quarter_days * sc.mining_uptime
+def hashprice_usd_per_ph_day(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    return hashprice_of(sc, btc_price_usd(sc, quarters), subsidy_btc(sc, quarters), network_hashrate_ehs(sc, quarters))
+
+
+def frontier_j_per_th(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    """J/TH of a new ASIC bought in each quarter."""
+    return grow(sc.asic_j_per_th_2026, -sc.asic_efficiency_gain_per_yr, quarters)
+
+
+def asic_usd_per_th(sc: Scenario, quarters: list[str]) -> np.ndarray:
+    """Price of a new frontier ASIC per TH/s in each quarter."""
+    return grow(sc.asic_usd_per_th_2026, -sc.asic_price_decline_per_yr, quarters)
+
+
+def mining_grid_mwh_per_it_mw(sc: Scenario, curtailed_share: float = 0.0) -> float:
+    """Grid MWh drawn per IT MW of miners operated for one quarter (uptime- and curtailment-scaled)."""
+    return sc.mining_pue * 24.0 * sc.quarter_days * sc.mining_uptime * (1 - curtailed_share)
+
+
+def revenue_usd_per_ths(sc: Scenario, quarters: list[str], curtailed_share: float = 0.0) -> np.ndarray:
+    """Revenue per TH/s operated for one quarter (before the pool fee)."""
+    return (hashprice_usd_per_ph_day(sc, quarters) / 1000.0 * sc.quarter_days * sc.mining_uptime
+            * (1 - curtailed_share))
 
 
 def power_price_usd_per_mwh(sc: Scenario, price_2026: float, quarters: list[str]) -> np.ndarray:
@@ -111,36 +168,41 @@ def discount_factors(rate_per_yr: float, n_quarters: int) -> np.ndarray:
 
 def quarter_table(sc: Scenario, quarters: list[str]) -> pd.DataFrame:
     """Per-quarter market values (index: quarter label)."""
+    hashprice, hashcost = hashprice_usd_per_ph_day(sc, quarters), network_hashcost_usd_per_ph_day(sc, quarters)
     return pd.DataFrame({
         "btc_price_usd": btc_price_usd(sc, quarters),
         "subsidy_btc": subsidy_btc(sc, quarters),
         "network_hashrate_ehs": network_hashrate_ehs(sc, quarters),
-        "hashprice_usd_per_ph_day": hashprice_usd_per_ph_day(sc, quarters),
-        "fleet_j_per_th": fleet_j_per_th(sc, quarters),
-        "mining_revenue_usd_per_it_mw": mining_revenue_usd_per_it_mw(sc, quarters),
+        "hashprice_usd_per_ph_day": hashprice,
+        "network_hashcost_usd_per_ph_day": hashcost,
+        "hashprice_to_hashcost": hashprice / hashcost,
+        "frontier_j_per_th": frontier_j_per_th(sc, quarters),
+        "asic_usd_per_th": asic_usd_per_th(sc, quarters),
         "lease_revenue_usd_per_it_mw": lease_revenue_usd_per_it_mw(sc, quarters),
     }, index=pd.Index(quarters, name="quarter"))
 
 
 def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -> pd.DataFrame:
-    """Per-(site, quarter) values: secured grid MW, mining margin parts per IT MW, grid carbon."""
+    """Per-(site, quarter) values: secured grid MW, mining revenue per TH/s and power and opex per IT MW
+    (after the site's curtailed share of hours), grid carbon."""
     q = quarter_table(sc, quarters)
-    mwh = mining_grid_mwh_per_it_mw(sc)
+    per_ths = (q["hashprice_usd_per_ph_day"] / 1000.0 * sc.quarter_days * sc.mining_uptime).to_numpy()
     frames = []
     for site, row in sites.iterrows():
+        curtailed = float(row.get("curtailed_hours_share", 0.0))
+        mwh = mining_grid_mwh_per_it_mw(sc, curtailed)
         power_price = power_price_usd_per_mwh(sc, row["power_usd_per_mwh_2026"] * sc.power_price_multiplier,
                                               quarters)
         steps = site_steps(row.to_dict())
-        revenue = q["mining_revenue_usd_per_it_mw"].to_numpy()
         frames.append(pd.DataFrame({
             "site": site,
             "quarter": quarters,
             "secured_mw": secured_mw(steps, quarters),
             "firm_mw": secured_mw(steps, quarters, "firm"),
             "power_usd_per_mwh": power_price,
-            "mining_revenue_usd_per_it_mw": revenue,
+            "mining_revenue_usd_per_ths": per_ths * (1 - curtailed),
             "mining_power_usd_per_it_mw": mwh * power_price,
-            "mining_opex_usd_per_it_mw": sc.pool_fee_share * revenue + sc.mining_opex_usd_per_mwh * mwh,
+            "mining_opex_usd_per_it_mw": sc.mining_opex_usd_per_mwh * mwh,
             "grid_tco2_per_mwh": grid_tco2_per_mwh(sc, row["grid_tco2_per_mwh"], row["egrid_subregion"], quarters),
         }))
     return pd.concat(frames, ignore_index=True).set_index(["site", "quarter"])

@@ -40,17 +40,53 @@ class Scenario:
     subsidy_btc_2026: float = _p("BTC/block", "Block subsidy in 2026Q1.", maximum=50)
     first_halving_quarter: str = _p("quarter", "Quarter the subsidy first halves.")
     halving_interval_quarters: int = _p("quarters", "Quarters between halvings.", 1, 100)
-    halving_hashrate_dip: float = _p("ratio", "Network-hashrate multiplier in each halving quarter only.",
+    halving_hashrate_dip: float = _p("ratio", "Network-hashrate multiplier in each halving quarter (miners "
+                                     "switched off at once), recovering linearly over halving_recovery_quarters.",
                                      0.01, 2)
+    halving_recovery_quarters: int = _p("quarters", "Quarters over which the halving dip recovers (1: the halving "
+                                        "quarter only).", 1, 40)
     fee_share_of_subsidy: float = _p("ratio", "Transaction fees as a share of the subsidy.", 0, 10)
     btc_price_usd_2026: float = _p("USD/BTC", "BTC price in 2026Q1.", maximum=1e7, soft=1e6)
     btc_price_growth_per_yr: float = _p("1/yr", "BTC price growth.", -0.99, 10)
     network_hashrate_ehs_2026: float = _p("EH/s", "Network hashrate in 2026Q1.", 1e-6, maximum=1e6, soft=1e4)
-    hashrate_growth_per_yr: float = _p("1/yr", "Network hashrate growth.", -0.99, 10)
+    hashrate_feedback: int = _p("0/1", "1: network hashrate answers to hashprice over the network's hashcost "
+                                "(free entry, with a lag); 0: it grows at hashrate_growth_per_yr.", 0, 1)
+    hashrate_growth_per_yr: float = _p("1/yr", "Network hashrate growth when hashrate_feedback = 0.", -0.99, 10)
+    network_hashcost_usd_per_ph_day_2026: float = _p("USD/PH/day", "All-in hashcost of the network's median "
+                                                     "miner in 2026Q1 (feedback).", 1e-3, maximum=1e5, soft=1e3)
+    network_hashcost_decline_per_yr: float = _p("1/yr", "Yearly fall of the network's hashcost (efficiency).",
+                                                -0.99, 0.99)
+    hashrate_feedback_intercept: float = _p("1/quarter", "Quarterly hashrate growth at hashprice = hashcost "
+                                            "(feedback).", -1, 1)
+    hashrate_feedback_elasticity: float = _p("1/quarter", "Quarterly growth per unit of ln(hashprice / "
+                                             "hashcost) (feedback).", 0, 10)
+    hashrate_growth_min_per_quarter: float = _p("1/quarter", "Least quarterly hashrate growth (feedback; "
+                                                "exit limit).", -0.99, 0)
+    hashrate_growth_max_per_quarter: float = _p("1/quarter", "Most quarterly hashrate growth (feedback; "
+                                                "manufacturing and deployment limit).", 0, 10)
+    hashrate_entry_lag_quarters: int = _p("quarters", "Entry answers to the hashprice ratio this many quarters "
+                                          "earlier (orders to hashrate); exit answers to the current one.", 0, 20)
     # mining fleet
-    fleet_j_per_th_2026: float = _p("J/TH", "Fleet efficiency in 2026Q1.", 1e-3, maximum=200)
-    fleet_efficiency_gain_per_yr: float = _p("1/yr", "Yearly fall of the fleet's J/TH.", 0, 0.99)
-    fleet_j_per_th_floor: float = _p("J/TH", "Best fleet efficiency reachable.", 1e-3, maximum=200)
+    fleet_j_per_th_2026: float = _p("J/TH", "Existing fleet's efficiency (sites that leave fleet_j_per_th "
+                                    "blank).", 1e-3, maximum=200)
+    fleet_retire_quarter: str = _p("quarter", "First quarter without the existing fleet (sites that leave "
+                                   "fleet_retire_quarter blank): it is retired at the end of its life.")
+    asic_j_per_th_2026: float = _p("J/TH", "Frontier efficiency of new ASICs in 2026Q1.", 1e-3, maximum=200)
+    asic_efficiency_gain_per_yr: float = _p("1/yr", "Yearly fall of the frontier J/TH.", 0, 0.99)
+    asic_usd_per_th_2026: float = _p("USD/TH", "Price of new frontier ASICs in 2026Q1.", maximum=1e4, soft=200)
+    asic_price_decline_per_yr: float = _p("1/yr", "Yearly fall of the frontier $/TH.", -0.99, 0.99)
+    asic_life_quarters: int = _p("quarters", "Useful life of an ASIC: it is retired after this many operating "
+                                 "quarters.", 1, 100)
+    asic_salvage_share: float = _p("ratio", "Sale value at retirement as a share of the purchase price "
+                                   "(book value straight-line to it marks fleets alive at the horizon end).", 0, 1)
+    asic_delivery_quarters: int = _p("quarters", "Quarters from purchase (paid) to the first operating quarter.",
+                                     0, 12)
+    asic_purchase_max_ths_per_quarter: float = _p("TH/s per quarter", "Portfolio-wide ASIC purchases per "
+                                                  "quarter (inf: no limit; 0: no purchases).",
+                                                  infinite=True)
+    mining_infra_usd_per_it_mw: float = _p("USD/IT MW", "Mining infrastructure capex per IT MW of miners beyond "
+                                           "the site's infrastructure at the horizon start.", maximum=1e8,
+                                           soft=5e6)
     pool_fee_share: float = _p("ratio", "Pool fee as a share of mining revenue.", 0, 1)
     mining_uptime: float = _p("ratio", "Share of the quarter miners run; scales revenue and power.", 0, 1)
     mining_pue: float = _p("grid MW/IT MW", "Mining power usage effectiveness.", 1, 3)

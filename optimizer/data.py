@@ -13,8 +13,8 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from models.economics import discount_factors, lease_revenue_usd_per_it_mw, mining_grid_mwh_per_it_mw, \
-    site_quarter_table
+from models.economics import asic_usd_per_th, discount_factors, frontier_j_per_th, lease_revenue_usd_per_it_mw, \
+    mining_grid_mwh_per_it_mw, site_quarter_table
 from models.scenario import SCENARIO_FIELDS, Scenario
 from kernel.errors import InputError
 from sites.ledger import peak_mw, secured_mw, site_steps
@@ -24,6 +24,7 @@ from kernel.quarters import label, ordinal, quarter_range
 # The values that enter the model only through the per-(site, quarter, scenario) tables, the lease revenue
 # and the market absorption; every other value is read from the first scenario and must agree across them.
 PER_SCENARIO = ("btc_price_usd_2026", "btc_price_growth_per_yr", "network_hashrate_ehs_2026", "hashrate_growth_per_yr",
+                "hashrate_feedback", "network_hashcost_usd_per_ph_day_2026", "fee_share_of_subsidy",
                 "lease_usd_per_kw_month", "lease_escalator_per_yr", "market_absorption_it_mw_per_quarter",
                 "power_price_multiplier", "power_price_escalation_per_yr")
 
@@ -65,7 +66,7 @@ class ModelData:
 
     @cached_property
     def mining_sites(self) -> list[str]:
-        return [s for s in self.sites.index if self.sites.at[s, "mining_capacity_it_mw"] > 0]
+        return [s for s in self.sites.index if self.sites.at[s, "mining_allowed"]]
 
     @cached_property
     def markets(self) -> dict:
@@ -89,17 +90,29 @@ class ModelData:
     site_opening_cost_usd = cached_property(lambda self: self._site("site_opening_cost_usd"))  # K_s
     committed_halls = cached_property(lambda self: self._site("committed_halls", int))   # C_s
     committed_t = cached_property(lambda self: self._site("committed_t", int))           # t_C
-    mining_capacity_it_mw = cached_property(lambda self: self._site("mining_capacity_it_mw"))  # M_s
+    mining_capacity_it_mw = cached_property(lambda self: self._site("mining_capacity_it_mw"))  # I0_s
+    mining_peak_it_mw = cached_property(lambda self: self._site("mining_peak_it_mw"))          # I_max_s
+    existing_fleet_it_mw = cached_property(lambda self: self._site("existing_fleet_it_mw"))    # E_s
+    existing_fleet_j_per_th = cached_property(lambda self: self._site("existing_fleet_j_per_th"))  # J_E
+    existing_fleet_retire_t = cached_property(lambda self: self._site("existing_fleet_retire_t", int))  # t_E
     mining_grid_mwh_per_it_mw = cached_property(lambda self: self._site("mining_grid_mwh_per_it_mw"))
+    flexibility_usd_per_mw_yr = cached_property(lambda self: self._site("flexibility_usd_per_mw_yr"))  # v_s
+    curtailed_hours_share = cached_property(lambda self: self._site("curtailed_hours_share"))  # c_s
+    power_resale_usd_per_mwh = cached_property(lambda self: self._site("power_resale_usd_per_mwh"))  # r_s
     market = cached_property(lambda self: self._site("market", str))
     mining_commitment_it_mw = cached_property(lambda self: self._site("mining_commitment_it_mw"))    # Y_s
     mining_commitment_end_quarter = cached_property(lambda self: self._site("mining_commitment_end_quarter", str))
+
+    # Per quarter t (structural: from the first scenario).
+    frontier_j_per_th = cached_property(lambda self: tuple(frontier_j_per_th(self.base, list(self.quarters))))  # J_v
+    asic_usd_per_th = cached_property(lambda self: tuple(asic_usd_per_th(self.base, list(self.quarters))))  # p_A[v]
 
     # Per (site s, quarter t, scenario w).
     secured_mw = cached_property(lambda self: self._site_quarter("secured_mw"))          # P[s,t]
     firm_mw = cached_property(lambda self: self._site_quarter("firm_mw"))                # F[s,t]
     grid_tco2_per_mwh = cached_property(lambda self: self._site_quarter("grid_tco2_per_mwh"))
-    mining_revenue_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_revenue_usd_per_it_mw"))
+    mining_revenue_usd_per_ths = cached_property(lambda self: self._site_quarter("mining_revenue_usd_per_ths"))
+    power_usd_per_mwh = cached_property(lambda self: self._site_quarter("power_usd_per_mwh"))
     mining_power_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_power_usd_per_it_mw"))
     mining_opex_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_opex_usd_per_it_mw"))
 
@@ -131,7 +144,7 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
     frames, lease, absorption = [], {}, {}
     for w in names:
         scw = scenarios[w]
-        table = site_quarter_table(sites, scw, quarters).reset_index()
+        table = site_quarter_table(site_table, scw, quarters).reset_index()
         table["t"] = table["quarter"].map({q: t for t, q in enumerate(quarters)})
         table["w"] = w
         frames.append(table)
@@ -158,21 +171,54 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
     committed_by = table["committed_start_quarter"]
     table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if q else 0 for q in committed_by]
-    table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)
+    table["mining_grid_mwh_per_it_mw"] = [mining_grid_mwh_per_it_mw(sc, c) for c in table["curtailed_hours_share"]]
+    table["existing_fleet_retire_t"] = [ordinal(q) - ordinal(quarters[0]) for q in table["existing_fleet_retire_quarter"]]
     return table
 
 
+ERCOT_FLEXIBILITY = (60_000.0, 0.03)  # USD/MW-yr and share of hours curtailed (economics-2.md 3, EST)
+
+
 def build_values(sites: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
-    """Per site (index: site): lead time L_s and capex per IT MW c_s by build type, and the installed
-    mining capacity M_s = P[s, horizon start] / pue_mine of a mining site (the existing fleet)."""
+    """Per site (index: site): lead time L_s and capex per IT MW c_s by build type; the mining infrastructure
+    I0_s = P[s, horizon start] / pue_mine of a mining site and its most I_max_s = peak P / pue_mine; the
+    existing fleet (IT MW E_s = TH/s * J/TH / 1e6, J/TH, retirement quarter; blanks: the fleet fills I0_s at
+    the scenario's J/TH and retires at its quarter); the flexibility credit and curtailed share of enrolled
+    sites (interruptible power, or firm power opted in; blanks: ERCOT's, else 0)."""
     greenfield = (sites["build_type"] == "greenfield").to_numpy()
-    existing = np.array([secured_mw(site_steps(row.to_dict()), [sc.horizon_start])[0] for _, row in sites.iterrows()])
+    mining = sites["mining_allowed"].to_numpy(bool)
+    steps = [site_steps(row.to_dict()) for _, row in sites.iterrows()]
+    existing = np.array([secured_mw(st, [sc.horizon_start])[0] for st in steps])
+    capacity = np.where(mining, existing / sc.mining_pue, 0.0)
+    j = _blank(sites, "fleet_j_per_th", sc.fleet_j_per_th_2026)
+    ths = _blank(sites, "fleet_ths", np.nan)
+    fleet = np.where(mining, np.where(np.isnan(ths), capacity, ths * j / 1e6), 0.0)
+    retire = [q or sc.fleet_retire_quarter for q in sites.get("fleet_retire_quarter", pd.Series("", sites.index))]
+    ercot = (sites["egrid_subregion"] == "ERCT").to_numpy()
+    enrolled = np.array([any(step.power_class == "interruptible" for step in st) for st in steps]) | \
+        sites.get("flex_firm_opt_in", pd.Series(False, sites.index)).to_numpy(bool)
+    flex = _blank(sites, "flex_usd_per_mw_yr", 0.0, np.where(ercot, ERCOT_FLEXIBILITY[0], 0.0))
+    curtailed = _blank(sites, "curtailed_share", 0.0, np.where(ercot, ERCOT_FLEXIBILITY[1], 0.0))
     return pd.DataFrame({
         "lead_quarters": np.where(greenfield, sc.lead_quarters_greenfield, sc.lead_quarters_retrofit),
         "capex_usd_per_it_mw": sc.ai_capex_multiplier * np.where(
             greenfield, sc.ai_capex_greenfield_usd_per_it_mw, sc.ai_capex_retrofit_usd_per_it_mw),
-        "mining_capacity_it_mw": np.where(sites["mining_allowed"].to_numpy(bool), existing / sc.mining_pue, 0.0),
+        "mining_capacity_it_mw": capacity,
+        "mining_peak_it_mw": np.where(mining, [peak_mw(st) / sc.mining_pue for st in steps], 0.0),
+        "existing_fleet_it_mw": fleet,
+        "existing_fleet_j_per_th": j,
+        "existing_fleet_retire_quarter": retire,
+        "flexibility_usd_per_mw_yr": np.where(enrolled & mining, flex, 0.0),
+        "curtailed_hours_share": np.where(enrolled & mining, curtailed, 0.0),
     }, index=sites.index)
+
+
+def _blank(sites: pd.DataFrame, column: str, fallback, default=None) -> np.ndarray:
+    """A numeric site column with blanks (NaN, or a missing column) replaced by `default` (array or number),
+    or by `fallback` when no default is given."""
+    values = pd.to_numeric(sites[column], errors="coerce") if column in sites else pd.Series(np.nan, sites.index)
+    fill = fallback if default is None else default
+    return np.where(values.isna().to_numpy(), fill, values.to_numpy(float)).astype(float)
 
 
 ABSORPTION = "market_absorption_it_mw_per_quarter"
@@ -198,11 +244,17 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
             field = "energised_quarter" if late is steps[0] else "power_steps"
             problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
                             f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
-        fleet = secured_mw(steps, [scenario.horizon_start])[0] / scenario.mining_pue if row["mining_allowed"] else 0.0
-        if row["mining_commitment_it_mw"] > fleet + 1e-9:
+        built = build_values(sites.loc[[site]], scenario).iloc[0]
+        capacity, fleet = built["mining_capacity_it_mw"], built["existing_fleet_it_mw"]
+        if fleet > capacity + 1e-9:
+            problems.append(f"{where}, field fleet_ths: {row['fleet_ths']:g} TH/s at {built['existing_fleet_j_per_th']:g} "
+                            f"J/TH is {fleet:g} IT MW of miners but the site's mining power at the horizon start "
+                            f"{scenario.horizon_start} holds {capacity:g} IT MW (its power then / mining_pue, 0 where "
+                            f"mining is not allowed); allowed: at most {capacity * 1e6 / built['existing_fleet_j_per_th']:,.0f} TH/s.")
+        elif row["mining_commitment_it_mw"] > fleet + 1e-9:
             problems.append(f"{where}, field mining_commitment_it_mw: {row['mining_commitment_it_mw']:g} IT MW contracted "
                             f"but the site's fleet at the horizon start {scenario.horizon_start} is {fleet:g} IT MW "
-                            f"(its power then / mining_pue); allowed: at most {fleet:g}.")
+                            f"(fleet_ths, or its power then / mining_pue); allowed: at most {fleet:g}.")
         if not row["ai_eligible"]:
             continue
         markets.setdefault(row["market"], []).append(site)

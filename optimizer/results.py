@@ -14,7 +14,7 @@ import pyomo.environ as pyo
 
 from optimizer.build import FAMILIES
 from optimizer.data import ModelData
-from optimizer.formulation import halls
+from optimizer.formulation import halls, power
 from optimizer.formulation.terms import CashLine
 from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
@@ -70,7 +70,7 @@ def schedule_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
                           "scenario": [k[2] for k in keys]})
     columns = _columns(keys, [family.schedule_columns(m, d) for family in FAMILIES])
     table = pd.concat([table, pd.DataFrame(columns)], axis=1)
-    first, last = ["site", "quarter", "scenario", "secured_mw", "firm_mw"], ["idle_grid_mw"]
+    first, last = ["site", "quarter", "scenario", "secured_mw", "firm_mw"], ["idle_grid_mw", *power.IDLE_REASONS]
     return table[first + [c for c in table.columns if c not in first + last] + last]
 
 

@@ -14,6 +14,7 @@ there are.
 import difflib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sites import geo, ledger
@@ -34,6 +35,10 @@ def load_sites(path: str | Path = REFERENCE_PORTFOLIO, horizon: tuple[str, str] 
     raw, first_row, row_word = read_raw(path)
     return validate_sites(raw, source=raw.attrs.get("source", str(path)), horizon=horizon, first_row=first_row,
                           row_word=row_word)
+
+
+OPTIONAL_NUMBERS = tuple(f.name for f in SITE_FIELDS if f.kind == "number" and f.default == ""
+                         and f.name != "grid_tco2_per_mwh")
 
 
 def site_warnings(table: pd.DataFrame) -> list[str]:
@@ -84,6 +89,8 @@ def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | No
     table["max_halls"] = table["max_halls"].astype(int)
     table["committed_halls"] = table["committed_halls"].astype(int)
     table["grid_tco2_per_mwh"] = table["grid_tco2_per_mwh"].astype(float)
+    for f in OPTIONAL_NUMBERS:  # blank: the model's default (optimizer/data.py build_values)
+        table[f] = pd.to_numeric(table[f].replace("", np.nan)).astype(float)
     table[["state", "egrid_subregion"]] = table[["state", "egrid_subregion"]].astype(str)
     return table.set_index("name", drop=True)
 

@@ -101,6 +101,21 @@ SITE_FIELDS: tuple[SiteField, ...] = (
               "site to run every quarter (0: none).", default=0.0, minimum=0, maximum=10_000),
     SiteField("mining_commitment_end_quarter", "quarter", "", "Last quarter of that contract (default: the "
               "horizon end).", default=""),
+    SiteField("fleet_ths", "number", "TH/s", "Existing ASIC fleet at the horizon start (default: fills the site's "
+              "mining power then at fleet_j_per_th).", default="", minimum=0, maximum=1e9, soft_maximum=1e8),
+    SiteField("fleet_j_per_th", "number", "J/TH", "Efficiency of that fleet (default: the scenario's "
+              "fleet_j_per_th_2026).", default="", minimum=1, maximum=200),
+    SiteField("fleet_retire_quarter", "quarter", "", "First quarter without that fleet (default: the scenario's "
+              "fleet_retire_quarter).", default=""),
+    SiteField("flex_usd_per_mw_yr", "number", "USD/MW-yr", "Curtailment and demand-response credits per grid MW "
+              "of enrolled miners (default: 60,000 in ERCOT, egrid_subregion ERCT; else 0).", default="",
+              minimum=0, maximum=1e7, soft_maximum=5e5),
+    SiteField("curtailed_share", "number", "ratio", "Share of hours enrolled miners are curtailed (default: 0.03 in "
+              "ERCOT; else 0).", default="", minimum=0, maximum=1),
+    SiteField("flex_firm_opt_in", "bool", "", "Firm power's miners enrol in curtailment programmes too (miners on "
+              "interruptible power always do).", default=False),
+    SiteField("power_resale_usd_per_mwh", "number", "USD/MWh", "Price at which idle firm power may be resold "
+              "(fixed-price block PPAs; 0: no resale).", default=0.0, minimum=0, maximum=1e4, soft_maximum=1000),
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}

@@ -6,7 +6,7 @@ Symbols:
     F[s,t]          the firm part of P[s,t] [grid MW]
 
 Equations:
-    (P1) sum(power_use_mw[s,t,w]) <= P[s,t]     (mining pue_mine * y, halls g * B_s * N)
+    (P1) sum(power_use_mw[s,t,w]) <= P[s,t]     (mining pue_mine * y, halls g * B_s * N, resale q)
     (P2) g * B_s * N[s,t] <= F[s,t]      (rows only where F < P and F < g * B_s * H_s: else P1 or H1 implies it)
 """
 
@@ -26,6 +26,9 @@ LIMITS = (
 )
 
 
+IDLE_REASONS = ("idle_no_fleet_mw", "idle_unprofitable_mw", "idle_construction_mw", "idle_curtailed_mw")
+
+
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     secured, use = d.secured_mw, m.terms.power_use_mw
     m.POWER_STW = pyo.Set(initialize=use.keys(), dimen=3)
@@ -39,19 +42,47 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
-    """Secured and firm MW, and the idle grid MW = P - every family's power use."""
-    use = m.terms.power_use_mw
-    idle = {k: p - (float(pyo.value(use.total(k))) if k in m.POWER_STW else 0.0) for k, p in d.secured_mw.items()}
-    return {"secured_mw": dict(d.secured_mw), "firm_mw": dict(d.firm_mw), "idle_grid_mw": idle}
+    """Secured and firm MW, and the idle grid MW (P less what miners draw, halls online reserve and resale
+    takes) by reason: no fleet to run, a fleet that does not pay at this hashprice, reserved for halls under
+    construction, miners curtailed; the four add up to the idle MW."""
+    out = {"secured_mw": dict(d.secured_mw), "firm_mw": dict(d.firm_mw)}
+    use = {k: float(pyo.value(m.terms.power_use_mw.total(k))) if k in m.POWER_STW else 0.0 for k in d.secured_mw}
+    n, g, pue = halls.started(m, d), d.base.grid_mw_per_it_mw, d.base.mining_pue
+    fleet = {(s, t): float(pyo.value(m.mining_fleet_it_mw[s, t])) for (s, t) in m.mining_fleet_it_mw}
+    reasons = {name: {} for name in IDLE_REASONS}
+    for (s, t, w), p in d.secured_mw.items():
+        mining_mw = pue * float(pyo.value(m.mining_it_mw[s, t, w])) if (s, t, w) in m.MINING_STW else 0.0
+        ai_mw = g * d.hall_it_mw[s] * n.get((s, t), 0.0)
+        online = g * d.hall_it_mw[s] * n.get((s, t - d.lead_quarters[s]), 0.0) if t >= d.lead_quarters[s] else 0.0
+        free = max(0.0, p - use[s, t, w] + mining_mw)      # P - halls' reservation - resale
+        runnable = min(pue * fleet.get((s, t), 0.0), free)
+        k = (s, t, w)
+        reasons["idle_no_fleet_mw"][k] = free - runnable
+        reasons["idle_unprofitable_mw"][k] = max(0.0, runnable - mining_mw)
+        reasons["idle_construction_mw"][k] = ai_mw - online
+        reasons["idle_curtailed_mw"][k] = d.curtailed_hours_share[s] * mining_mw
+    out.update(reasons)
+    out["idle_grid_mw"] = {k: sum(reasons[name][k] for name in IDLE_REASONS) for k in d.secured_mw}
+    return out
 
 
 cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """P1, P2."""
-    s = plan.schedule
-    over = s["mining_grid_mw"] + s["ai_grid_mw_reserved"] - s["secured_mw"] > TOL_MW
+    """P1, P2, and the idle MW: its reasons add up to it, and with them secured MW = miners' grid MW + halls'
+    reservation + resale + idle without halls under construction or curtailment."""
+    s, problems = plan.schedule, []
+    used = s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["power_resold_mw"]
+    over = used - s["secured_mw"] > TOL_MW
+    if over.any():
+        problems.append(f"power: grid MW used exceeds secured MW at {where(s, over)}.")
     firm = s["ai_grid_mw_reserved"] - s["firm_mw"] > TOL_MW
-    return ([f"power: grid MW used exceeds secured MW at {where(s, over)}."] if over.any() else []) + \
-        ([f"power: AI halls reserve more than the firm MW at {where(s, firm)}."] if firm.any() else [])
+    if firm.any():
+        problems.append(f"power: AI halls reserve more than the firm MW at {where(s, firm)}.")
+    parts = s[list(IDLE_REASONS)]
+    idle = ((parts.sum(axis=1) - s["idle_grid_mw"]).abs() > TOL_MW) | (parts < -TOL_MW).any(axis=1) | (
+        (used + s["idle_no_fleet_mw"] + s["idle_unprofitable_mw"] - s["secured_mw"]).abs() > TOL_MW)
+    if idle.any():
+        problems.append(f"power: idle grid MW and its reasons do not add up at {where(s, idle)}.")
+    return problems

@@ -13,6 +13,9 @@ Symbols (per scenario w):
     life_m, life_sh, life_a  tax lives of AI M&E and site opening, of the shell, of ASICs [quarters]
     dPC[s,j]        AI capex of site s paid in quarter j: PC[s,j] - PC[s,j-1] [USD]
     O[s,j]          site opening cost of site s paid through j: K_s z[s,j] [USD]
+    AC[j], XC[j]    ASIC capex and mining infrastructure capex paid through j (mining.py) [USD]
+    S_A[j]          ASIC sale proceeds of quarter j (mining.py), taxed as income: their basis is taken as
+                    depreciated by then (so under 100% bonus depreciation, the base case) [USD]
     A0              undepreciated ASIC tax basis at the horizon start [USD]
     TP[t], TL[t]    taxable profit and taxable loss of quarter t [$M]
     U[t], NOL[t]    tax losses used in t; losses carried forward at the end of t [$M]
@@ -21,11 +24,13 @@ Equations:
     (T1) Dep[j] = sum_s (1-sh) * (b dPC[s,j] + (1-b) (PC[s,j] - PC[s,j-life_m]) / life_m)
                 + sum_s sh * (PC[s,j] - PC[s,j-life_sh]) / life_sh
                 + sum_s (b (O[s,j] - O[s,j-1]) + (1-b) (O[s,j] - O[s,j-life_m]) / life_m)
+                + b (AC[j] - AC[j-1]) + (1-b) (AC[j] - AC[j-life_a]) / life_a
+                + b (XC[j] - XC[j-1]) + (1-b) (XC[j] - XC[j-life_m]) / life_m
                 + A0 / life_a  for j < life_a
-    (T2) horizon: EBITDA[t] - Dep[t] - I[t] = TP[t] - TL[t]  (TP, TL >= 0);
+    (T2) horizon: EBITDA[t] + S_A[t] - Dep[t] - I[t] = TP[t] - TL[t]  (TP, TL >= 0);
          NOL[t] = NOL[t-1] + TL[t] - U[t], NOL[-1] = opening losses;  U[t] <= NOL[t-1],  U[t] <= TP[t];
          taxes[t] = tau * (TP[t] - U[t])
-    (T3) post-horizon quarters: taxes[j] = tau * (EBITDA[j] - Dep[j] - I[j]), a credit when negative
+    (T3) post-horizon quarters: taxes[j] = tau * (EBITDA[j] + S_A[j] - Dep[j] - I[j]), a credit when negative
          (assumed absorbed by other group income); losses left at the horizon end carry no value.
 """
 
@@ -33,13 +38,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation import carbon, financing, halls, site_opening
+from optimizer.formulation import carbon, financing, halls, mining, site_opening
 from optimizer.formulation.family import TOL_USD, no_columns, values
 from optimizer.formulation.financing import INTEREST, MUSD
 from optimizer.formulation.halls import capex_paid_through
 from optimizer.formulation.terms import CashLine
 
-REQUIRES = (halls, site_opening, financing, carbon)
+REQUIRES = (mining, halls, site_opening, financing, carbon)
 TAXES = CashLine("taxes_usd", -1, "tax")
 CASH_LINES = (TAXES,)
 LIMITS = ()
@@ -50,16 +55,27 @@ def lives(sc) -> tuple[int, int, int]:
     return int(4 * sc.ai_mep_tax_life_yr), int(4 * sc.ai_shell_tax_life_yr), int(4 * sc.asic_tax_life_yr)
 
 
-def depreciation(paid_through, opened_through, sc, j: int):
-    """Dep[j], eq. (T1), from PC(k) = AI capex paid through k and O(k) = opening cost paid through k
-    (both 0 for k < 0); linear, so it holds per site and for the portfolio's totals alike."""
+def depreciation(paid_through, opened_through, sc, j: int, asic_through=None, infra_through=None):
+    """Dep[j], eq. (T1), from PC(k) = AI capex paid through k, O(k) = opening cost paid through k, AC(k) and
+    XC(k) = ASIC and mining infrastructure capex paid through k (all 0 for k < 0); linear, so it holds per
+    site and for the portfolio's totals alike."""
     b, sh = sc.bonus_depreciation_share, sc.ai_capex_shell_share
     q_m, q_sh, q_a = lives(sc)
     pc, opened = paid_through, opened_through
+    expensed = lambda paid, life: b * (paid(j) - paid(j - 1)) + (1 - b) * (paid(j) - paid(j - life)) / life  # noqa: E731
     return ((sc.asic_tax_basis_usd / q_a if j < q_a else 0.0)
-            + (1 - sh) * (b * (pc(j) - pc(j - 1)) + (1 - b) * (pc(j) - pc(j - q_m)) / q_m)
-            + sh * (pc(j) - pc(j - q_sh)) / q_sh
-            + b * (opened(j) - opened(j - 1)) + (1 - b) * (opened(j) - opened(j - q_m)) / q_m)
+            + (1 - sh) * expensed(pc, q_m) + sh * (pc(j) - pc(j - q_sh)) / q_sh + expensed(opened, q_m)
+            + (expensed(asic_through, q_a) if asic_through else 0.0)
+            + (expensed(infra_through, q_m) if infra_through else 0.0))
+
+
+def _cumulative(amounts: list):
+    """k -> the sum of amounts[0..k] (0 for k < 0; the last sum past the end)."""
+    sums, total = [], 0
+    for amount in amounts:
+        total = total + amount
+        sums.append(total)
+    return lambda k: 0 if k < 0 or not sums else sums[min(k, len(sums) - 1)]
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -68,10 +84,12 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     pc = lambda k: sum(capex_paid_through(m, d, s, k) for s in d.ai_sites)  # noqa: E731
     opened = lambda k: 0 if k < 0 else sum(d.site_opening_cost_usd[s] * m.site_open[s, min(k, last)]  # noqa: E731
                                            for s in d.ai_sites)
-    m.depreciation_usd = pyo.Expression(range(d.n_extended) if on else [],
-                                        rule=lambda m, j: depreciation(pc, opened, sc, j))
-    taxable = lambda j, w: (m.terms.net(j, w, categories=("operating",)) - m.depreciation_usd[j]  # noqa: E731
-                            - m.terms.cash(INTEREST.name, j, w))
+    w0 = d.scenarios[0]
+    through = lambda line: _cumulative([m.terms.cash(line.name, i, w0) for i in range(last + 1)])  # noqa: E731
+    m.depreciation_usd = pyo.Expression(range(d.n_extended) if on else [], rule=lambda m, j: depreciation(
+        pc, opened, sc, j, through(mining.ASIC_CAPEX), through(mining.INFRASTRUCTURE)))
+    taxable = lambda j, w: (m.terms.net(j, w, categories=("operating",)) + m.terms.cash(mining.SALVAGE.name, j, w)  # noqa: E731
+                            - m.depreciation_usd[j] - m.terms.cash(INTEREST.name, j, w))
     m.TAX_TW = pyo.Set(initialize=[(t, w) for t in m.T for w in m.W] if on else [], dimen=2)
     m.taxable_profit_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
     m.taxable_loss_musd = pyo.Var(m.TAX_TW, domain=pyo.NonNegativeReals)
@@ -117,11 +135,12 @@ def check(plan) -> list[str]:
                 problems.append(f"taxes: taxes paid at a zero tax rate ({w}).")
             continue
         paid, opened = np.cumsum(c["ai_capex_usd"]), np.cumsum(c["site_opening_usd"])
+        asic, infra = np.cumsum(c["asic_capex_usd"]), np.cumsum(c["mining_infrastructure_usd"])
         at = lambda series: lambda k: float(series[k]) if k >= 0 else 0.0  # noqa: E731
-        dep = np.array([depreciation(at(paid), at(opened), sc, j) for j in range(len(c))])
+        dep = np.array([depreciation(at(paid), at(opened), sc, j, at(asic), at(infra)) for j in range(len(c))])
         if (abs(dep - c["depreciation_usd"]) > TOL_USD).any():
             problems.append(f"taxes: depreciation does not follow from the capex paid ({w}).")
-        taxable = sum(line.sign * c[line.name] for line in operating) - dep - c["interest_usd"]
+        taxable = sum(line.sign * c[line.name] for line in operating) + c["asic_salvage_usd"] - dep - c["interest_usd"]
         horizon = c["period"] == "horizon"
         carried = c["tax_loss_carried_usd"].where(horizon, 0.0)
         change = carried - carried.shift(1, fill_value=sc.opening_tax_loss_usd)
