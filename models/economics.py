@@ -100,7 +100,7 @@ def hashrate_path(sc: Scenario, price_usd, subsidy_btc, hashcost, shock, start_e
             past = history + list(ratio[:t])
             entry = now if lag == 0 else past[-lag] if len(past) >= lag else past[0]
             x = now if now < 1 else max(1.0, entry)
-            trend *= 1 + np.clip(sc.hashrate_feedback_intercept + sc.hashrate_feedback_elasticity * np.log(x),
+            trend *= 1 + np.clip(sc.hashrate_feedback_intercept + sc.hashrate_feedback_elasticity * np.log(max(x, 1e-12)),
                                  sc.hashrate_growth_min_per_quarter, sc.hashrate_growth_max_per_quarter)
         hashrate[t] = trend * shock[t]
         ratio[t] = hashprice_of(sc, price_usd[t], subsidy_btc[t], hashrate[t]) / hashcost[t]
@@ -206,3 +206,65 @@ def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
             "grid_tco2_per_mwh": grid_tco2_per_mwh(sc, row["grid_tco2_per_mwh"], row["egrid_subregion"], quarters),
         }))
     return pd.concat(frames, ignore_index=True).set_index(["site", "quarter"])
+
+
+# Hashcosts of this portfolio's fleets (`hashpivot scenarios economics`). 1 PH/s at J J/TH draws J kW, so it
+# uses J * 24 * pue / 1000 grid MWh per day.
+
+ECONOMICS_COLUMNS = ("btc_price_usd", "network_hashrate_ehs", "hashprice_usd_per_ph_day",
+                     "network_hashcost_usd_per_ph_day", "frontier_j_per_th", "asic_usd_per_th",
+                     "fleet_hashcost_usd_per_ph_day", "refresh_hashcost_usd_per_ph_day")
+
+
+def cash_hashcost_usd_per_ph_day(sc: Scenario, j_per_th, power_usd_per_mwh):
+    """Power and non-power opex per PH/s-day: J/TH * 24 h * pue * (power + opex USD/MWh) / 1000."""
+    return j_per_th * 24.0 * sc.mining_pue * (power_usd_per_mwh + sc.mining_opex_usd_per_mwh) / 1000.0
+
+
+def asic_capex_usd_per_ph_day(sc: Scenario, asic_usd_per_th):
+    """ASIC price less salvage spread evenly over its life, per PH/s-day:
+    1000 * usd_per_th * (1 - salvage) / (life_quarters * quarter_days)."""
+    return 1000.0 * asic_usd_per_th * (1 - sc.asic_salvage_share) / (sc.asic_life_quarters * sc.quarter_days)
+
+
+def fleet_weights_it_mw(sites: pd.DataFrame) -> np.ndarray:
+    """Weights of the fleet averages: the existing fleet's IT MW E_s, or, in a portfolio without one, the
+    mining capacity I0_s (columns of optimizer.data.build_values)."""
+    fleet = sites["existing_fleet_it_mw"].to_numpy(float)
+    return fleet if fleet.sum() > 0 else sites["mining_capacity_it_mw"].to_numpy(float)
+
+
+def fleet_power_usd_per_mwh_2026(sites: pd.DataFrame, sc: Scenario) -> float:
+    """2026 power price of the fleet: sum_s w_s * p_s * multiplier / sum_s w_s (w: fleet_weights_it_mw;
+    NaN without mining sites)."""
+    w = fleet_weights_it_mw(sites)
+    price = sites["power_usd_per_mwh_2026"].to_numpy(float) * sc.power_price_multiplier
+    return float(w @ price / w.sum()) if w.sum() > 0 else float("nan")
+
+
+def existing_fleet_j_per_th(sites: pd.DataFrame) -> float:
+    """The existing fleet's J/TH: sum_s E_s / sum_s (E_s / J_s), the IT-MW-weighted mean taken per TH/s (so
+    that J * hashrate is the fleet's power); NaN without an existing fleet."""
+    fleet = sites["existing_fleet_it_mw"].to_numpy(float)
+    ths = fleet / sites["existing_fleet_j_per_th"].to_numpy(float)
+    return float(fleet.sum() / ths.sum()) if fleet.sum() > 0 else float("nan")
+
+
+def economics_table(sites: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+    """Per horizon quarter (index: quarter), ECONOMICS_COLUMNS: the market of `quarter_table` and this
+    portfolio's fleet hashcosts [USD/PH/day]. `sites`: the site table joined with build_values. With p(t) the
+    fleet's power price (fleet_power_usd_per_mwh_2026, escalated) and o the non-power opex per MWh:
+
+        fleet(t)   = J_fleet * 24 * pue * (p(t) + o) / 1000                 (cash; as if kept running)
+        refresh(t) = J_front(t) * 24 * pue * (p(t) + o) / 1000
+                     + 1000 * usd_per_th(t) * (1 - salvage) / (life_quarters * quarter_days)   (all-in)
+
+    Per PH/s-day run (uptime does not enter); the pool fee, a share of revenue, is not a hashcost.
+    """
+    quarters = [label(k) for k in range(ordinal(sc.horizon_start), ordinal(sc.horizon_end) + 1)]
+    table = quarter_table(sc, quarters)
+    power = power_price_usd_per_mwh(sc, fleet_power_usd_per_mwh_2026(sites, sc), quarters)
+    table["fleet_hashcost_usd_per_ph_day"] = cash_hashcost_usd_per_ph_day(sc, existing_fleet_j_per_th(sites), power)
+    table["refresh_hashcost_usd_per_ph_day"] = (cash_hashcost_usd_per_ph_day(sc, table["frontier_j_per_th"], power)
+                                                + asic_capex_usd_per_ph_day(sc, table["asic_usd_per_th"]))
+    return table[list(ECONOMICS_COLUMNS)]

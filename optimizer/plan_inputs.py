@@ -6,7 +6,13 @@ The `Sites` sheet holds the site fields as inputs, then derived columns (grey he
 
     lead_quarters              L_s  = lead_quarters_{build_type}                         (Assumptions)
     capex_usd_per_it_mw        c_s  = ai_capex_multiplier * ai_capex_{build_type}_usd_per_it_mw
-    mining_capacity_it_mw      M_s  = P[s, horizon start] / mining_pue if mining_allowed, else 0
+    mining_capacity_it_mw      I0_s = P[s, horizon start] / mining_pue if mining_allowed, else 0
+    mining_peak_it_mw          Imax_s = peak P / mining_pue if mining_allowed, else 0
+    existing_fleet_it_mw       E_s  = fleet_ths * J / 1e6 (blank: I0_s)
+    existing_fleet_j_per_th    J_E  = fleet_j_per_th (blank: the Assumptions' fleet_j_per_th_2026)
+    existing_fleet_retire_quarter  fleet_retire_quarter (blank: the Assumptions' fleet_retire_quarter)
+    flexibility_usd_per_mw_yr  v_s  = flex_usd_per_mw_yr of an enrolled site (blank: 60,000 in ERCOT), else 0
+    curtailed_hours_share      c_s  = curtailed_share of an enrolled site (blank: 0.03 in ERCOT), else 0
     state_located              the state the point (lat, lon) lies in
     egrid_subregion_located    the eGRID2023 subregion the point lies in
     grid_tco2_per_mwh_located  the eGRID2023 rate of the site's subregion (typed, else located)
@@ -36,7 +42,9 @@ from sites.load import validate_sites
 from sites.readers import as_text
 from sites.schema import FIELDS_BY_NAME
 
-BUILD_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw")
+BUILD_DERIVED = ("lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw", "mining_peak_it_mw",
+                 "existing_fleet_it_mw", "existing_fleet_j_per_th", "existing_fleet_retire_quarter",
+                 "flexibility_usd_per_mw_yr", "curtailed_hours_share")
 LOCATED = MappingProxyType({"state": "state_located", "egrid_subregion": "egrid_subregion_located",
                             "grid_tco2_per_mwh": "grid_tco2_per_mwh_located"})  # input -> what the point gives
 SITE_DERIVED = BUILD_DERIVED + tuple(LOCATED.values())
@@ -45,7 +53,13 @@ CHECK_COLUMN = "derived_check"
 DERIVED_MEANING = MappingProxyType({
     "lead_quarters": "construction lead time L_s, quarters, from build_type and the Assumptions",
     "capex_usd_per_it_mw": "AI capex per IT MW c_s, from build_type and the Assumptions",
-    "mining_capacity_it_mw": "mining fleet M_s, IT MW: secured MW at the horizon start / mining_pue",
+    "mining_capacity_it_mw": "mining infrastructure I0_s, IT MW: secured MW at the horizon start / mining_pue",
+    "mining_peak_it_mw": "most mining infrastructure Imax_s, IT MW: peak secured MW / mining_pue",
+    "existing_fleet_it_mw": "existing fleet E_s, IT MW: fleet_ths x J/TH / 1e6 (blank: fills I0_s)",
+    "existing_fleet_j_per_th": "existing fleet J/TH (blank: the Assumptions' fleet_j_per_th_2026)",
+    "existing_fleet_retire_quarter": "first quarter without the existing fleet (blank: the Assumptions')",
+    "flexibility_usd_per_mw_yr": "flexibility credit v_s of an enrolled site, USD/grid MW-yr (blank: ERCOT 60,000)",
+    "curtailed_hours_share": "curtailed share of hours c_s of an enrolled site (blank: ERCOT 0.03)",
     "state_located": "the state the point lies in (used when state is blank)",
     "egrid_subregion_located": "the eGRID2023 subregion the point lies in (used when egrid_subregion is blank)",
     "grid_tco2_per_mwh_located": "the eGRID2023 rate of the site's subregion (used when grid_tco2_per_mwh is blank)",
@@ -60,6 +74,12 @@ def _edit_instead(column: str, row: pd.Series) -> str:
                                    "ai_capex_multiplier",
             "mining_capacity_it_mw": "secured_mw, energised_quarter, power_steps or mining_allowed, or the "
                                      "Assumptions sheet's mining_pue",
+            "mining_peak_it_mw": "secured_mw, power_steps or mining_allowed, or the Assumptions sheet's mining_pue",
+            "existing_fleet_it_mw": "fleet_ths or fleet_j_per_th",
+            "existing_fleet_j_per_th": "fleet_j_per_th, or the Assumptions sheet's fleet_j_per_th_2026",
+            "existing_fleet_retire_quarter": "fleet_retire_quarter, or the Assumptions sheet's fleet_retire_quarter",
+            "flexibility_usd_per_mw_yr": "flex_usd_per_mw_yr, flex_firm_opt_in or power_class",
+            "curtailed_hours_share": "curtailed_share, flex_firm_opt_in or power_class",
             "state_located": "lat/lon, or type the state in the state column",
             "egrid_subregion_located": "lat/lon, or type the subregion in the egrid_subregion column",
             "grid_tco2_per_mwh_located": "egrid_subregion, or type the rate in the grid_tco2_per_mwh column",

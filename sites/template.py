@@ -20,25 +20,32 @@ NAN = float("nan")
 # Blank cells ("" or NaN) take the field's default: state, subregion and CO2 rate from the point, the
 # market from the state. The mining site shows a later interruptible ledger step; the AI site two halls
 # of 30 IT MW (2 x 30 x 1.4 = 84 grid MW, inside its 100 MW of firm power).
+FLEET = {"fleet_ths": NAN, "fleet_j_per_th": NAN, "fleet_retire_quarter": "", "flex_usd_per_mw_yr": NAN,
+         "curtailed_share": NAN, "flex_firm_opt_in": False, "power_resale_usd_per_mwh": 0.0}
 EXAMPLES = (
     {"name": "Example mine (TX)", "state": "", "lat": 30.655, "lon": -97.001, "secured_mw": 100.0,
      "energised_quarter": "2024Q1", "power_class": "firm", "power_steps": "2028Q1:+20:interruptible",
      "egrid_subregion": "", "grid_tco2_per_mwh": NAN, "ai_eligible": False, "mining_allowed": True,
      "build_type": "retrofit", "hall_it_mw": 0.0, "max_halls": 0, "site_opening_cost_usd": 0.0,
      "power_usd_per_mwh_2026": 45.0, "market": "", "committed_halls": 0, "committed_start_quarter": "",
-     "mining_commitment_it_mw": 0.0, "mining_commitment_end_quarter": ""},
+     "mining_commitment_it_mw": 0.0, "mining_commitment_end_quarter": "", **FLEET},
     {"name": "Example retrofit (GA)", "state": "GA", "lat": 33.653, "lon": -84.449, "secured_mw": 100.0,
      "energised_quarter": "2025Q1", "power_class": "firm", "power_steps": "",
      "egrid_subregion": "", "grid_tco2_per_mwh": NAN, "ai_eligible": True, "mining_allowed": True,
      "build_type": "retrofit", "hall_it_mw": 30.0, "max_halls": 2, "site_opening_cost_usd": 25_000_000.0,
      "power_usd_per_mwh_2026": 56.0, "market": "GA", "committed_halls": 0, "committed_start_quarter": "",
-     "mining_commitment_it_mw": 0.0, "mining_commitment_end_quarter": ""},
+     "mining_commitment_it_mw": 0.0, "mining_commitment_end_quarter": "", **FLEET},
 )
 
 BLANK_MEANS = {"state": "the state the point lies in", "egrid_subregion": "the eGRID2023 subregion the point lies in",
                "grid_tco2_per_mwh": "the eGRID2023 rate of the subregion", "market": "the site's state",
                "power_steps": "no later steps", "committed_start_quarter": "the horizon start",
-               "mining_commitment_end_quarter": "the horizon end"}
+               "mining_commitment_end_quarter": "the horizon end",
+               "fleet_ths": "fills the site's mining power at the horizon start",
+               "fleet_j_per_th": "the scenario's fleet_j_per_th_2026",
+               "fleet_retire_quarter": "the scenario's fleet_retire_quarter",
+               "flex_usd_per_mw_yr": "60,000 in ERCOT (egrid_subregion ERCT), else 0",
+               "curtailed_share": "0.03 in ERCOT, else 0"}
 
 
 def default_text(f: SiteField) -> str:

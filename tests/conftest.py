@@ -49,9 +49,16 @@ NEUTRAL_MONEY = dict(
 )
 
 
+# Mining as in v1 for the families that are not about the fleet: an exogenous hashrate path (no feedback, the
+# halving dip in its quarter only), no ASIC purchases, the existing fleet alive through any test horizon.
+# The mining tests switch these back on (tests/families/test_mining.py, tests/test_economics.py).
+NEUTRAL_MINING = dict(hashrate_feedback=0, halving_hashrate_dip=0.95, halving_recovery_quarters=1,
+                      asic_purchase_max_ths_per_quarter=0.0, fleet_retire_quarter="2099Q4")
+
+
 def make_scenario(**values):
-    """The base scenario with the money and carbon families neutral and some values replaced."""
-    return load_scenario().with_values(**{**NEUTRAL_MONEY, **values})
+    """The base scenario with the money, carbon and fleet families neutral and some values replaced."""
+    return load_scenario().with_values(**{**NEUTRAL_MONEY, **NEUTRAL_MINING, **values})
 
 
 def solve_plan(sites: pd.DataFrame, scenario, gap: float = 1e-9):

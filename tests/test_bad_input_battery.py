@@ -29,7 +29,8 @@ ROW = {"name": "Alpha", "state": "GA", "lat": "33.0", "lon": "-84.0", "secured_m
        "grid_tco2_per_mwh": "", "ai_eligible": "true", "mining_allowed": "true", "build_type": "retrofit",
        "hall_it_mw": "20", "max_halls": "2", "site_opening_cost_usd": "0", "power_usd_per_mwh_2026": "50",
        "market": "GA", "committed_halls": "0", "committed_start_quarter": "", "mining_commitment_it_mw": "0",
-       "mining_commitment_end_quarter": ""}
+       "mining_commitment_end_quarter": "", "fleet_ths": "", "fleet_j_per_th": "", "fleet_retire_quarter": "",
+       "flex_usd_per_mw_yr": "", "curtailed_share": "", "flex_firm_opt_in": "false", "power_resale_usd_per_mwh": "0"}
 SITE_VALUES = {"blank": "", "text": "abc", "negative": "-5", "nan": "nan", "inf": "inf", "huge": "1e308"}
 WRONG_TYPE = {"number": "12,5", "integer": "1.5", "bool": "maybe", "quarter": "2027Q5", "choice": "sometimes",
               "text": ";"}
@@ -124,7 +125,7 @@ def damaged_files(folder: Path):
         data = good.read_bytes()
         yield f"empty{suffix}", b""
         yield f"garbage{suffix}", bytes(range(256)) * 8
-        yield f"truncated{suffix}", data[: len(data) // 2]
+        yield f"truncated{suffix}", data[: data.index(b"\n") + 12] if suffix == ".csv" else data[: len(data) // 2]
         yield f"text{suffix}", b"this is not a site file\n"
         yield f"wrong-format{suffix}", REFERENCE_PORTFOLIO.read_bytes() if suffix != ".csv" else b"PK\x03\x04" + data[4:]
         yield f"header-only{suffix}", (b"name,lat\n" if suffix == ".csv" else data[:64])

@@ -59,9 +59,11 @@ def test_derived_columns_are_marked_and_hold_what_the_inputs_give(plan):
     path, _ = plan
     ws = openpyxl.load_workbook(path)["Sites"]
     header = [c.value for c in ws[1]]
-    derived = ["lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw", "state_located",
+    derived = ["lead_quarters", "capex_usd_per_it_mw", "mining_capacity_it_mw", "mining_peak_it_mw",
+               "existing_fleet_it_mw", "existing_fleet_j_per_th", "existing_fleet_retire_quarter",
+               "flexibility_usd_per_mw_yr", "curtailed_hours_share", "state_located",
                "egrid_subregion_located", "grid_tco2_per_mwh_located"]
-    assert header[-7:] == derived + ["derived_check"]
+    assert header[-13:] == derived + ["derived_check"]
     for name in derived:
         cell = ws.cell(1, header.index(name) + 1)
         assert cell.fill.fgColor.rgb == DERIVED_GREY and cell.comment.text.startswith("derived: recomputed on --from")
@@ -72,6 +74,8 @@ def test_derived_columns_are_marked_and_hold_what_the_inputs_give(plan):
     assert sites["lead_quarters"].to_list() == [4, 4, 4]  # retrofit: base lead_quarters_retrofit
     assert sites["capex_usd_per_it_mw"].to_list() == [8.5e6] * 3
     assert sites["mining_capacity_it_mw"].to_list() == pytest.approx([100 / 1.06, 60 / 1.06, 40 / 1.06])
+    assert sites["existing_fleet_it_mw"].to_list() == pytest.approx([100 / 1.06, 60 / 1.06, 40 / 1.06])  # blank: fills it
+    assert sites["existing_fleet_j_per_th"].to_list() == [16.7] * 3 and sites["flexibility_usd_per_mw_yr"].eq(0).all()
     assert sites["state_located"].to_list() == ["GA", "GA", "GA"]
     assert sites["egrid_subregion_located"].to_list() == ["SRSO", "SRSO", "SRSO"]
     assert sites["grid_tco2_per_mwh_located"].to_list() == pytest.approx([SRSO, SRSO, SRTV])  # SRTV typed: its rate

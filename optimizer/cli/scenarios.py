@@ -1,5 +1,5 @@
-"""`hashpivot scenarios list|show|new`: the bundled scenarios, every resolved value, and a new scenario file
-to fill in."""
+"""`hashpivot scenarios list|show|new|economics`: the bundled scenarios, every resolved value, a new scenario
+file to fill in, and a scenario's market and fleet hashcosts quarter by quarter."""
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -9,9 +9,11 @@ from rich.table import Table
 
 from kernel.errors import InputError
 from models.scenario import SCENARIO_DIR, list_scenarios, resolve_scenario
-from optimizer.cli.common import EXIT_BAD_INPUT, Output, bad_input, check_outputs, fail, out
+from optimizer.cli.common import EXIT_BAD_INPUT, Output, SitesOption, bad_input, check_outputs, fail, out
+from sites.reference import REFERENCE_PORTFOLIO
 
-app = typer.Typer(help="Bundled named scenarios; a new scenario file to fill in.", no_args_is_help=True)
+app = typer.Typer(help="Bundled named scenarios; a new scenario file to fill in; a scenario's market and hashcosts "
+                       "quarter by quarter.", no_args_is_help=True)
 
 
 @app.command("list")
@@ -81,3 +83,58 @@ def scenarios_new(name: Annotated[str, typer.Argument(help="Plain name of the ne
     out.print(f"wrote {target} (extends {written}): uncomment and edit the values to change; check it with "
               f"hashpivot scenarios show {target}, solve with hashpivot solve --scenario {target}.", highlight=False,
               soft_wrap=True)
+
+
+# (header lines, number format) of each economics_table column
+ECONOMICS_HEADERS = ((("BTC", "$/BTC"), ",.0f"), (("network", "EH/s"), ",.0f"), (("hashprice", "$/PH/day"), ".2f"),
+                     (("network", "hashcost", "$/PH/day"), ".2f"), (("frontier", "J/TH"), ".2f"),
+                     (("ASIC", "$/TH"), ".2f"), (("fleet", "hashcost", "$/PH/day"), ".2f"),
+                     (("refresh", "hashcost", "$/PH/day"), ".2f"))
+
+
+@app.command("economics")
+def scenarios_economics(name: Annotated[str, typer.Argument(help="Bundled name or TOML file.")],
+                        sites: SitesOption = REFERENCE_PORTFOLIO,
+                        set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE override.")] = None,
+                        csv_path: Annotated[Optional[Path], typer.Option("--csv",
+                                                                         help="Also write the table as CSV.")] = None,
+                        force: Annotated[bool, typer.Option("--force", help="Overwrite an existing CSV.")] = False
+                        ) -> None:
+    """Per horizon quarter: BTC price, network EH/s, hashprice, the network's hashcost, the frontier ASIC, and
+    this portfolio's hashcosts: the existing fleet's (cash) and a refreshed fleet's (all-in)."""
+    import pandas as pd
+    from rich import box
+
+    from kernel.atomic import atomic_path
+    from models.economics import economics_table, existing_fleet_j_per_th, fleet_power_usd_per_mwh_2026
+    from optimizer.data import build_values
+    from sites.load import load_sites
+    check_outputs([Output("--csv", csv_path, ".csv", "CSV file")], force,
+                  inputs=[sites, Path(name) if name.endswith(".toml") else None])
+    try:
+        scenario, _ = resolve_scenario(name, tuple(set_ or ()))
+        table = load_sites(sites, scenario.horizon)
+    except InputError as problem:
+        bad_input(problem)
+    table = pd.concat([table, build_values(table, scenario)], axis=1)
+    values = economics_table(table, scenario)
+    if csv_path is not None:
+        with atomic_path(csv_path) as temp:
+            values.to_csv(temp)
+    view = Table(box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0),
+                 title=f"{name}: the market and this portfolio's hashcosts")
+    view.add_column("quarter")
+    for lines, _ in ECONOMICS_HEADERS:
+        view.add_column("\n".join(lines), justify="right")
+    for quarter, row in values.iterrows():
+        view.add_row(quarter, *("-" if pd.isna(v) else format(v, f) for v, (_, f) in zip(row, ECONOMICS_HEADERS)))
+    out.print(view)
+    j, power = existing_fleet_j_per_th(table), fleet_power_usd_per_mwh_2026(table, scenario)
+    fleet = "none in this portfolio" if pd.isna(j) else f"{j:.1f} J/TH"
+    price = "none: no site mines" if pd.isna(power) else f"${power:.1f}/MWh in 2026"
+    out.print(f"fleet: the existing fleet ({fleet}), power and opex; refresh: a frontier ASIC bought that quarter, "
+              f"power, opex and capex less salvage over {scenario.asic_life_quarters} quarters; both at the fleet's "
+              f"power price ({price}, {scenario.power_price_escalation_per_yr:+.0%}/yr).", highlight=False,
+              soft_wrap=True)
+    if csv_path is not None:
+        out.print(f"wrote {csv_path}", highlight=False, soft_wrap=True)

@@ -3,20 +3,20 @@ firm power bought under a fixed-price block PPA may be resold.
 
 A site's miners are enrolled when the site has interruptible power, or when its firm power opts in
 (flex_firm_opt_in); enrolled miners are off for the curtailed share of hours (mining.py scales their revenue,
-power and energy by 1 - c_s).
+power and energy by 1 - cut_s).
 
 Symbols:
     v_s             curtailment and demand-response credit of an enrolled site (0 if not enrolled) [USD/grid MW-yr]
-    c_s             share of hours an enrolled site's miners are curtailed (0 if not enrolled) [ratio]
+    cut_s           share of hours an enrolled site's miners are curtailed (0 if not enrolled) [ratio]
     r_s             resale price of idle firm power (power_resale_usd_per_mwh; 0: no resale) [USD/MWh]
     q[s,t,w]        idle firm power resold [grid MW]
     price[s,t]      the site's power price [USD/MWh]
 
 Equations:
-    (F1) flexibility_revenue_usd += v_s / 4 * pue_mine * sum_v y[s,v,t,w]
-    (F2) 0 <= q[s,t,w];  q[s,t,w] + g * B_s * N[s,t] <= F[s,t]  (firm power not reserved for AI);
+    (G1) flexibility_revenue_usd += v_s / 4 * pue_mine * sum_v y[s,v,t,w]
+    (G2) 0 <= q[s,t,w];  q[s,t,w] + g * B_s * N[s,t] <= F[s,t]  (firm power not reserved for AI);
          power use += q  (only where r_s > price[s,t])
-    (F3) power_resale_usd += (r_s - price[s,t]) * 24 * quarter_days * q[s,t,w]
+    (G3) power_resale_usd += (r_s - price[s,t]) * 24 * quarter_days * q[s,t,w]
 """
 
 import pyomo.environ as pyo
@@ -72,7 +72,7 @@ cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """F1-F3 on the Schedule: credits = v_s / 4 x mining grid MW, resale within the firm power not reserved for
+    """G1-G3 on the Schedule: credits = v_s / 4 x mining grid MW, resale within the firm power not reserved for
     AI, resale money = (r_s - price) x hours x MW, and both lines adding up to CashFlow's."""
     d, s, problems = plan.data, plan.schedule, []
     credit = s["site"].map(d.flexibility_usd_per_mw_yr) / 4 * s["mining_grid_mw"]

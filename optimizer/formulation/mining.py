@@ -12,7 +12,7 @@ Symbols:
     y[s,v,t,w]      IT MW of vintage v operated [IT MW]
     X[s,t]          mining infrastructure added at site s in quarter t [IT MW]
     I0_s, Imax_s    mining infrastructure at the horizon start P[s,0] / pue_mine, and the most: peak P / pue_mine [IT MW]
-    hr[s,t,w]       revenue per TH/s operated: hashprice / 1000 * quarter_days * uptime * (1 - c_s) [USD/TH/s-quarter]
+    hr[s,t,w]       revenue per TH/s operated: hashprice / 1000 * quarter_days * uptime * (1 - cut_s) [USD/TH/s-quarter]
     pow, opx[s,t,w]  power cost and non-power opex ($/MWh part) per operated IT MW [USD/IT MW-quarter]
     f_pool          pool fee as a share of mining revenue [ratio]
     p_A[v]          price of new ASICs bought in quarter v [USD/TH]
@@ -20,7 +20,7 @@ Symbols:
     c_X             mining infrastructure capex [USD/IT MW]
     Cap_A           portfolio-wide ASIC purchases per quarter [TH/s]
     pue_mine        mining power usage effectiveness [grid MW/IT MW]
-    e_mine_s        grid MWh per operated IT MW-quarter: pue_mine * 24 * quarter_days * uptime * (1 - c_s) [MWh/IT MW-quarter]
+    e_mine_s        grid MWh per operated IT MW-quarter: pue_mine * 24 * quarter_days * uptime * (1 - cut_s) [MWh/IT MW-quarter]
 
 Equations:
     (M1) 0 <= y[s,v,t,w] <= a[s,v] while v runs (E_s while t < t_E for the existing fleet); no variable where the

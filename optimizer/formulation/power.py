@@ -82,7 +82,7 @@ def check(plan) -> list[str]:
         problems.append(f"power: AI halls reserve more than the firm MW at {where(s, firm)}.")
     parts = s[list(IDLE_REASONS)]
     idle = ((parts.sum(axis=1) - s["idle_grid_mw"]).abs() > TOL_MW) | (parts < -TOL_MW).any(axis=1) | (
-        (used + s["idle_no_fleet_mw"] + s["idle_unprofitable_mw"] - s["secured_mw"]).abs() > TOL_MW)
+        (used + s["idle_no_fleet_mw"] + s["idle_unprofitable_mw"] - s["secured_mw"]).abs() > TOL_MW) & ~over
     if idle.any():
         problems.append(f"power: idle grid MW and its reasons do not add up at {where(s, idle)}.")
     return problems

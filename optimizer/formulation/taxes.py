@@ -14,8 +14,7 @@ Symbols (per scenario w):
     dPC[s,j]        AI capex of site s paid in quarter j: PC[s,j] - PC[s,j-1] [USD]
     O[s,j]          site opening cost of site s paid through j: K_s z[s,j] [USD]
     AC[j], XC[j]    ASIC capex and mining infrastructure capex paid through j (mining.py) [USD]
-    S_A[j]          ASIC sale proceeds of quarter j (mining.py), taxed as income: their basis is taken as
-                    depreciated by then (so under 100% bonus depreciation, the base case) [USD]
+    S_A[j]          ASIC sale proceeds of quarter j (mining.py), taxed as income (basis taken as depreciated by then) [USD]
     A0              undepreciated ASIC tax basis at the horizon start [USD]
     TP[t], TL[t]    taxable profit and taxable loss of quarter t [$M]
     U[t], NOL[t]    tax losses used in t; losses carried forward at the end of t [$M]

@@ -75,13 +75,15 @@ def mining_per_it_mw(sc, q: str, power_2026: float) -> dict:
     k = k26(q)
     first = ordinal(sc.first_halving_quarter)
     halvings = 0 if ordinal(q) < first else 1 + (ordinal(q) - first) // sc.halving_interval_quarters
-    halving_quarter = ordinal(q) >= first and (ordinal(q) - first) % sc.halving_interval_quarters == 0
+    since = (ordinal(q) - first) % sc.halving_interval_quarters if ordinal(q) >= first else None
+    dip = 1 - (1 - sc.halving_hashrate_dip) * (1 - since / sc.halving_recovery_quarters) \
+        if since is not None and since < sc.halving_recovery_quarters else 1.0
     subsidy = sc.subsidy_btc_2026 * 0.5 ** halvings
-    hashrate_ehs = sc.network_hashrate_ehs_2026 * (1 + sc.hashrate_growth_per_yr) ** (k / 4) * (
-        sc.halving_hashrate_dip if halving_quarter else 1.0)
+    assert not sc.hashrate_feedback, "the hand formula is the exogenous hashrate path"
+    hashrate_ehs = sc.network_hashrate_ehs_2026 * (1 + sc.hashrate_growth_per_yr) ** (k / 4) * dip
     price = sc.btc_price_usd_2026 * (1 + sc.btc_price_growth_per_yr) ** (k / 4)
     hashprice = sc.blocks_per_day * subsidy * (1 + sc.fee_share_of_subsidy) * price / (hashrate_ehs * 1000)
-    j_per_th = max(sc.fleet_j_per_th_floor, sc.fleet_j_per_th_2026 * (1 - sc.fleet_efficiency_gain_per_yr) ** (k / 4))
+    j_per_th = sc.fleet_j_per_th_2026  # the existing fleet (a site that leaves fleet_j_per_th blank)
     revenue = hashprice * (1000 / j_per_th) * sc.quarter_days * sc.mining_uptime
     mwh = sc.mining_pue * 24 * sc.quarter_days * sc.mining_uptime
     power = mwh * power_2026 * sc.power_price_multiplier * (1 + sc.power_price_escalation_per_yr) ** (k / 4)
@@ -199,10 +201,14 @@ def hall_npv(d, start: int, leased: list[float]) -> float:
     return npv
 
 
-def mining_margins(d, site="Miner") -> list[float]:
-    row = d.site_quarter.xs(site, level="site")
-    return list(row["mining_revenue_usd_per_it_mw"] - row["mining_power_usd_per_it_mw"]
-                - row["mining_opex_usd_per_it_mw"])
+def mining_margins(d, site="Miner", j_per_th: float | None = None, w: str | None = None) -> list[float]:
+    """Margin per operated IT MW of a fleet at `j_per_th` (default: the site's existing fleet) by quarter:
+    (1 - pool fee) * revenue per TH/s * 1e6 / J - power - opex, from the ModelData tables."""
+    w = w or d.scenarios[0]
+    row = d.site_quarter.xs((site, w), level=("site", "w"))
+    ths = 1e6 / (j_per_th or d.existing_fleet_j_per_th[site])
+    return list((1 - d.base.pool_fee_share) * row["mining_revenue_usd_per_ths"] * ths
+                - row["mining_power_usd_per_it_mw"] - row["mining_opex_usd_per_it_mw"])
 
 
 def hall_cash(d, start: int) -> list[float]:
@@ -279,3 +285,68 @@ def corrupt(plan, table: str, row, column: str, by: float | None = None, to=None
     frame = getattr(plan, table).copy()
     frame.loc[row, column] = to if by is None else frame.loc[row, column] + by
     return dataclasses.replace(plan, **{table: frame})
+
+
+# ---------------------------------------------------------------- the ASIC fleet as vintages (mining.py M1-M8)
+
+def frontier_j_per_th(sc, q: str) -> float:
+    """J/TH of a new ASIC bought in quarter q: J_2026 * (1 - gain)^(k/4)."""
+    return sc.asic_j_per_th_2026 * (1 - sc.asic_efficiency_gain_per_yr) ** (k26(q) / 4)
+
+
+def asic_usd_per_th(sc, q: str) -> float:
+    """Price of a new ASIC bought in quarter q: p_2026 * (1 - decline)^(k/4) [USD/TH]."""
+    return sc.asic_usd_per_th_2026 * (1 - sc.asic_price_decline_per_yr) ** (k26(q) / 4)
+
+
+def mining_at(sc, q: str, power_2026: float, j_per_th: float, curtailed: float = 0.0, flex: float = 0.0) -> dict:
+    """One operated IT MW of miners at `j_per_th` for one quarter, on a site whose miners are curtailed a share
+    `curtailed` of the hours and earn `flex` USD/grid MW-yr (hand formulas, from the scenario values):
+    revenue = hashprice / 1000 * 1e6/J * days * uptime * (1 - c); power and opex per MWh on the grid MWh
+    pue * 24 * days * uptime * (1 - c); the pool fee on the revenue; the credit flex / 4 * pue (F1)."""
+    at_fleet = mining_per_it_mw(sc, q, power_2026)            # the existing fleet's J, no curtailment
+    run = 1 - curtailed
+    revenue = at_fleet["revenue"] * sc.fleet_j_per_th_2026 / j_per_th * run
+    power = at_fleet["power"] * run
+    mwh = sc.mining_pue * 24 * sc.quarter_days * sc.mining_uptime * run
+    opex = sc.pool_fee_share * revenue + sc.mining_opex_usd_per_mwh * mwh
+    credit = flex / 4 * sc.mining_pue
+    return {"revenue": revenue, "power": power, "opex": opex, "credit": credit, "mwh": mwh,
+            "margin": revenue - power - opex + credit}
+
+
+def vintage(sc, v: int, power_2026: float, *, curtailed: float = 0.0, flex: float = 0.0) -> dict:
+    """Everything about one IT MW of the ASICs bought in quarter v (M1, M5, M6), by hand: it runs in
+    v + d_A <= t < v + d_A + L_A (inside the horizon), paid df[v] * p_A[v] * 1e6 / J_v when bought, sold at
+    sigma of that in its retirement quarter v + d_A + L_A if inside the horizon, else in the first post-horizon
+    quarter T at the book value sigma + (1 - sigma) * min(1, (retire - T) / L_A); it is operated where its
+    margin is positive. npv = sum df max(0, margin) - df[v] price + df[sale] share price."""
+    T = ordinal(sc.horizon_end) - ordinal(sc.horizon_start) + 1
+    qs = quarters(sc.horizon_start, T)
+    j, price_th = frontier_j_per_th(sc, qs[v]), asic_usd_per_th(sc, qs[v])
+    price = price_th * 1e6 / j
+    start, retire = v + sc.asic_delivery_quarters, v + sc.asic_delivery_quarters + sc.asic_life_quarters
+    live = [t for t in range(T) if start <= t < retire]
+    margin = {t: mining_at(sc, qs[t], power_2026, j, curtailed, flex)["margin"] for t in live}
+    sale, share = (retire, sc.asic_salvage_share) if retire < T else (
+        T, sc.asic_salvage_share + (1 - sc.asic_salvage_share) * min(1.0, (retire - T) / sc.asic_life_quarters))
+    npv = sum(df(sc, t) * max(0.0, m) for t, m in margin.items()) - df(sc, v) * price + df(sc, sale) * share * price
+    return {"v": v, "j_per_th": j, "usd_per_th": price_th, "ths_per_it_mw": 1e6 / j, "price": price,
+            "live": live, "margin": margin, "sale": sale, "share": share, "npv": npv}
+
+
+def break_even(f, low: float, high: float, tol: float = 1e-9) -> float:
+    """The root of a decreasing f on [low, high] by bisection (f(low) > 0 > f(high))."""
+    assert f(low) > 0 > f(high)
+    while high - low > tol:
+        mid = (low + high) / 2
+        low, high = (mid, high) if f(mid) > 0 else (low, mid)
+    return (low + high) / 2
+
+
+def same_fields(*rows: dict) -> list[dict]:
+    """Site rows that all name the same fields (make_sites needs that): a field that only some rows set is
+    left blank (its schema default) in the others."""
+    from tests.conftest import SITE_DEFAULTS
+    extra = {k for row in rows for k in row} - set(SITE_DEFAULTS)
+    return [{**{k: "" for k in extra}, **row} for row in rows]

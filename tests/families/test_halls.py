@@ -89,7 +89,8 @@ def test_hall_reserves_power_from_construction_start():
     """H3/M2/P1: a 100 MW mining site (BTC $200k: margin > 0 in every quarter) with one hall contracted to
     start by 2027Q3 and no lease value starts it exactly in 2027Q3. Miners: 100/1.06 = 94.34 IT MW in t = 0,1;
     (100 - 14)/1.06 = 81.13 from t = 2; a +20 MW step in 2028Q1 lets them back to 94.34 (capacity) with
-    120 - 100 - 14 = 6 MW idle. mining grid + AI reserved + idle = secured in every quarter."""
+    120 - 100 - 14 = 6 MW idle for want of a fleet, beside the hall's 14 MW idle while it is built (t = 2..5).
+    mining grid + AI reserved + idle without a fleet or unprofitable = secured in every quarter."""
     site = {**AI, "mining_allowed": "true", "secured_mw": 100, "power_steps": "2028Q1:+20",
             "committed_halls": 1, "committed_start_quarter": "2027Q3"}
     plan, sc, _ = solve(make_sites(site), btc_price_usd_2026=200_000.0, lease_usd_per_kw_month=0.0)
@@ -102,12 +103,16 @@ def test_hall_reserves_power_from_construction_start():
     assert mining == pytest.approx([94.339623] * 2 + [81.132075] * 2 + [94.339623] * 4)
     assert col(plan, "Alpha", "mining_it_mw") == pytest.approx(mining, abs=1e-6)
     assert col(plan, "Alpha", "ai_grid_mw_reserved") == pytest.approx([G * B * h for h in halls])
-    idle = [secured[t] - 1.06 * mining[t] - G * B * halls[t] for t in range(8)]
-    assert idle == pytest.approx([0, 0, 0, 0, 6, 6, 6, 6], abs=1e-9)
-    assert col(plan, "Alpha", "idle_grid_mw") == pytest.approx(idle, abs=1e-6)
+    no_fleet = [secured[t] - 1.06 * mining[t] - G * B * halls[t] for t in range(8)]
+    assert no_fleet == pytest.approx([0, 0, 0, 0, 6, 6, 6, 6], abs=1e-9)
+    assert col(plan, "Alpha", "idle_no_fleet_mw") == pytest.approx(no_fleet, abs=1e-6)
+    building = [G * B * (halls[t] - (halls[t - L] if t >= L else 0)) for t in range(8)]  # started, not online
+    assert building == pytest.approx([0, 0, 14, 14, 14, 14, 0, 0])
+    assert col(plan, "Alpha", "idle_construction_mw") == pytest.approx(building, abs=1e-6)
+    assert col(plan, "Alpha", "idle_grid_mw") == pytest.approx([a + b for a, b in zip(no_fleet, building)], abs=1e-6)
     s = plan.schedule
-    assert list(s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["idle_grid_mw"]) == pytest.approx(
-        list(s["secured_mw"]))
+    assert list(s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["idle_no_fleet_mw"] + s["idle_unprofitable_mw"]
+                ) == pytest.approx(list(s["secured_mw"]))
     # the contract allows starts at t = 0, 1, 2; the hand NPV is highest for the latest
     hand = [hand_schedule(sc, {**site, "secured_by_t": secured}, (tau,), lead=4, capex_per_mw=8.5e6,
                           mining_power=50.0) for tau in range(3)]
@@ -147,14 +152,14 @@ def test_build_rate_staggers_two_sites():
 def test_hall_power_displaces_miners_from_construction_start():
     """H3/M2/P1: a 100 MW mining site (miners draw pue_mine grid MW per IT MW) that builds one hall
     reserves 14 grid MW from the start quarter, so miners keep (100 - 14) / pue_mine IT MW, and mining +
-    reserved + idle = secured in every quarter."""
+    reserved + idle (no fleet, unprofitable) = secured in every quarter."""
     site = {**AI, "mining_allowed": "true", "secured_mw": 100, "max_halls": 1}
     plan, d = solve_case(make_sites(site), btc_price_usd_2026=200_000)
     assert list(plan.builds["start_quarter"]) == ["2027Q1"]
     assert site_column(plan, "Alpha", "mining_it_mw") == pytest.approx([(100 - 14) / d.base.mining_pue] * T)
     s = plan.schedule
-    assert list(s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["idle_grid_mw"]) == pytest.approx(
-        list(s["secured_mw"]))
+    assert list(s["mining_grid_mw"] + s["ai_grid_mw_reserved"] + s["idle_no_fleet_mw"] + s["idle_unprofitable_mw"]
+                ) == pytest.approx(list(s["secured_mw"]))
     assert (s["mining_grid_mw"] + s["ai_grid_mw_reserved"] <= s["secured_mw"] + 1e-6).all()
 
 

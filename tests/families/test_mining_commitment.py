@@ -2,7 +2,9 @@
 
 Horizon 2027Q1-2028Q4 (T = 8, tests/conftest.py SHORT), money and carbon families neutral, constant
 economics from the scenario; the mining margin per IT MW-quarter comes from the scenario's per-quarter
-inputs (ModelData.site_quarter), never from the solve.
+inputs (ModelData.site_quarter, hand.mining_margins: (1 - pool fee) * revenue per TH/s * 1e6 / J - power - opex
+at the existing fleet's J/TH), never from the solve. The existing fleet lives through the horizon and no ASICs
+are bought (tests/conftest.py NEUTRAL_MINING).
 """
 
 from dataclasses import replace
@@ -15,15 +17,10 @@ from optimizer.formulation import mining_commitment
 from optimizer.infeasibility import explain_infeasible
 from optimizer.solve import SolveOptions, build_and_solve
 from tests.conftest import SHORT, make_scenario, make_sites, site_column, solve_case
+from tests.families.hand import mining_margins as margins
 
 MINER = {"name": "Miner", "secured_mw": 100}
 PUE = 1.06
-
-
-def margins(d, site: str = "Miner") -> list[float]:
-    row = d.site_quarter.xs(site, level="site")
-    return list(row["mining_revenue_usd_per_it_mw"] - row["mining_power_usd_per_it_mw"]
-                - row["mining_opex_usd_per_it_mw"])
 
 
 def test_committed_miners_run_through_loss_making_quarters_until_the_contract_ends():

@@ -87,7 +87,7 @@ def test_taxes_deduct_the_carbon_cost_and_carry_the_bonus_depreciation_loss():
     $15/tCO2 on the miners' and the tenant's location-based emissions: taxable income = mining margin
     + lease margin - carbon cost - depreciation, losses carried forward; miners run in every quarter
     (margin > p c e); post-horizon taxes 0.25 x the terminal lease margin (T3). NPV rebuilt by hand."""
-    values = dict(**BTC, **CARBON, tax_rate=0.25, bonus_depreciation_share=1.0, ai_capex_shell_share=0.0,
+    values = dict(**BTC, hashrate_growth_per_yr=0.10, **CARBON, tax_rate=0.25, bonus_depreciation_share=1.0, ai_capex_shell_share=0.0,
                   asic_tax_basis_usd=0.0, opening_tax_loss_usd=0.0, carbon_price_usd_per_t=15.0)
     plan, d = solve_case(make_sites(MINER, HALL), **values)
     sc = d.base
