@@ -7,7 +7,8 @@ Symbols (k = quarters since 2026Q1, g = a yearly growth rate, v(t) = v_2026 * (1
     hashrate_ehs(t)         = G(t) * shock(t); feedback off: G(t) = H_2026 * (1+g_H)^(k/4);
                               feedback on: G(t) = G(t-1) * (1 + clip(a + b ln X(t), g_lo, g_hi)),
                               X(t) = Rp(t) if Rp(t) < 1 (exit answers now) else max(1, R(t-lag)) (entry
-                              answers to the ratio `lag` quarters earlier), G(2026Q1) = H_2026          [EH/s]
+                              answers to the ratio `lag` quarters earlier), G(2026Q1) = H_2026
+                              (quarters before 2026Q1: H_2026 * shock)                        [EH/s]
     hashprice(t)            = blocks/day * subsidy * (1+fee_share) * price(t) / (1000 * H)   [USD/PH/day]
     hashcost(t)             = c_2026 * (1-d_c)^(k/4): the network's median all-in hashcost   [USD/PH/day]
     R(t)                    = hashprice(t) / hashcost(t); Rp(t) the same at last quarter's hashrate [-]
@@ -108,14 +109,17 @@ def hashrate_path(sc: Scenario, price_usd, subsidy_btc, hashcost, shock, start_e
 
 
 def network_hashrate_ehs(sc: Scenario, quarters: list[str]) -> np.ndarray:
-    """hashrate_ehs(t); with feedback the path is run from 2026Q1 (or the first quarter if earlier)."""
+    """hashrate_ehs(t). With feedback the path runs from G(2026Q1) = H_2026; a quarter before 2026Q1 holds
+    H_2026 times its halving shock (the rule does not run backwards)."""
     if not sc.hashrate_feedback:
         return grow(sc.network_hashrate_ehs_2026, sc.hashrate_growth_per_yr, quarters) * halving_shock(sc, quarters)
-    first = min(BASE_2026, min(ordinal(q) for q in quarters))
-    run = [label(k) for k in range(first, max(ordinal(q) for q in quarters) + 1)]
+    last = max([BASE_2026] + [ordinal(q) for q in quarters])
+    run = [label(k) for k in range(BASE_2026, last + 1)]
     path = hashrate_path(sc, btc_price_usd(sc, run), subsidy_btc(sc, run), network_hashcost_usd_per_ph_day(sc, run),
                          halving_shock(sc, run), sc.network_hashrate_ehs_2026)
-    return path[[ordinal(q) - first for q in quarters]]
+    before = sc.network_hashrate_ehs_2026 * halving_shock(sc, quarters)
+    return np.array([path[ordinal(q) - BASE_2026] if ordinal(q) >= BASE_2026 else before[i]
+                     for i, q in enumerate(quarters)])
 
 
 def hashprice_usd_per_ph_day(sc: Scenario, quarters: list[str]) -> np.ndarray:

@@ -24,7 +24,10 @@ from kernel.quarters import label, ordinal, quarter_range
 # The values that enter the model only through the per-(site, quarter, scenario) tables, the lease revenue
 # and the market absorption; every other value is read from the first scenario and must agree across them.
 PER_SCENARIO = ("btc_price_usd_2026", "btc_price_growth_per_yr", "network_hashrate_ehs_2026", "hashrate_growth_per_yr",
-                "hashrate_feedback", "network_hashcost_usd_per_ph_day_2026", "fee_share_of_subsidy",
+                "hashrate_feedback", "network_hashcost_usd_per_ph_day_2026", "network_hashcost_decline_per_yr",
+                "fee_share_of_subsidy", "halving_hashrate_dip", "halving_recovery_quarters",
+                "hashrate_feedback_intercept", "hashrate_feedback_elasticity", "hashrate_growth_min_per_quarter",
+                "hashrate_growth_max_per_quarter", "hashrate_entry_lag_quarters",
                 "lease_usd_per_kw_month", "lease_escalator_per_yr", "market_absorption_it_mw_per_quarter",
                 "power_price_multiplier", "power_price_escalation_per_yr")
 

@@ -19,6 +19,9 @@ from optimizer.formulation.family import Limit
 from optimizer.solve import SOLVE_LOCK
 
 IIS_SECONDS = 30.0
+# HiGHS iis_strategy values, tried in turn: 2 (from the LP, column priority: fast), then 20 (the relaxation
+# IIS of the MIP found as a true IIS, which can take the whole time limit on the fleet's larger LP).
+IIS_STRATEGIES = (2, 20)
 MOST_CHANGES = 8
 
 
@@ -61,13 +64,16 @@ def iis_members(m: pyo.ConcreteModel) -> list[tuple[Limit, tuple]]:
         solver.set_instance(m)
         lp = solver._solver_model.getLp()
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(lp)
-    highs.setOptionValue("iis_strategy", 20)  # relaxation IIS for a MIP, found as a true IIS
-    highs.setOptionValue("iis_time_limit", IIS_SECONDS)
-    status, iis = highs.getIis()
-    if status != highspy.HighsStatus.kOk or not iis.valid_:
+    for strategy in IIS_STRATEGIES:
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        highs.passModel(lp)
+        highs.setOptionValue("iis_strategy", strategy)
+        highs.setOptionValue("iis_time_limit", IIS_SECONDS)
+        status, iis = highs.getIis()
+        if status == highspy.HighsStatus.kOk and iis.valid_:
+            break
+    else:
         return []
     known = limits()
     rows = solver._solver_con_to_pyomo_con_map

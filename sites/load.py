@@ -53,7 +53,19 @@ def site_warnings(table: pd.DataFrame) -> list[str]:
             if pd.notna(value) and value > f.soft_maximum:
                 out.append(f"site {name}, field {f.name}: {readable(value)} {f.unit} is above the usual at most "
                            f"{readable(f.soft_maximum)} {f.unit}; check it is meant.")
+        out += _unenrolled(name, row)
     return out
+
+
+def _unenrolled(name, row) -> list[str]:
+    """A flexibility value typed on a site whose miners are not enrolled (firm power only, no opt-in)."""
+    typed = [f for f in ("flex_usd_per_mw_yr", "curtailed_share") if f in row and pd.notna(row[f]) and row[f] > 0]
+    if not typed or row.get("flex_firm_opt_in", False) or not {"power_class", "secured_mw"} <= set(row.index):
+        return []
+    if any(step.power_class == "interruptible" for step in ledger.site_steps(row.to_dict())):
+        return []
+    return [f"site {name}, field {typed[0]}: set, but the site has only firm power and flex_firm_opt_in is false, "
+            "so its miners are not enrolled and earn no credit; set flex_firm_opt_in to true if they are."]
 
 
 def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | None = None,

@@ -108,7 +108,8 @@ SITE_FIELDS: tuple[SiteField, ...] = (
     SiteField("fleet_retire_quarter", "quarter", "", "First quarter without that fleet (default: the scenario's "
               "fleet_retire_quarter).", default=""),
     SiteField("flex_usd_per_mw_yr", "number", "USD/MW-yr", "Curtailment and demand-response credits per grid MW "
-              "of enrolled miners (default: 60,000 in ERCOT, egrid_subregion ERCT; else 0).", default="",
+              "of enrolled miners: those on interruptible power, or on firm power opted in (default: 60,000 in "
+              "ERCOT, egrid_subregion ERCT; else 0).", default="",
               minimum=0, maximum=1e7, soft_maximum=5e5),
     SiteField("curtailed_share", "number", "ratio", "Share of hours enrolled miners are curtailed (default: 0.03 in "
               "ERCOT; else 0).", default="", minimum=0, maximum=1),

@@ -21,12 +21,13 @@ from tests.conftest import SITE_DEFAULTS
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SCENARIO = load_scenario().with_values(horizon_start="2027Q1", horizon_end="2029Q4", terminal_quarters=8)
-MONEY_SITE_FIELDS = ("power_usd_per_mwh_2026", "site_opening_cost_usd")
+MONEY_SITE_FIELDS = ("power_usd_per_mwh_2026", "site_opening_cost_usd")  # flexibility and resale: 0 off ERCOT
 MONEY_SCENARIO_FIELDS = ("btc_price_usd_2026", "mining_opex_usd_per_mwh", "lease_usd_per_kw_month",
                          "ai_capex_retrofit_usd_per_it_mw", "ai_capex_greenfield_usd_per_it_mw", "opening_cash_usd",
                          "cash_floor_usd", "revolver_limit_usd", "equity_max_usd_per_quarter", "carbon_price_usd_per_t",
                          "certificate_usd_per_mwh", "capex_budget_usd_per_quarter", "asic_tax_basis_usd",
-                         "opening_tax_loss_usd")
+                         "opening_tax_loss_usd", "network_hashcost_usd_per_ph_day_2026", "asic_usd_per_th_2026",
+                         "mining_infra_usd_per_it_mw")
 
 
 @st.composite

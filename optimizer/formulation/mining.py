@@ -245,5 +245,27 @@ def check(plan) -> list[str]:
     capex = (s["asic_capex_usd"] - s["asic_bought_ths"] * price).abs() > TOL_USD
     if capex.any() or (s["asic_bought_ths"] < -1.0).any():
         problems.append(f"mining: ASIC capex is not the TH/s bought x the quarter's $/TH at {where(s, capex)}.")
+    problems += _check_purchases(plan)
     problems += schedule_matches_cashflow(plan, (REVENUE, POWER, OPEX, ASIC_CAPEX, INFRASTRUCTURE))
+    return problems
+
+
+def _check_purchases(plan) -> list[str]:
+    """M6 and M7 from the TH/s bought: CashFlow's sale proceeds per quarter, and the purchase cap."""
+    d, problems = plan.data, []
+    first = plan.schedule[plan.schedule["scenario"] == d.scenarios[0]]
+    bought = first.groupby("quarter")["asic_bought_ths"].sum()
+    sales = [0.0] * d.n_extended
+    for q, ths in bought.items():
+        v = d.quarter_index[q]
+        j, share = salvage_share(d, v)
+        sales[j] += share * d.asic_usd_per_th[v] * ths
+    for w in d.scenarios:
+        c = plan.cashflow[plan.cashflow["scenario"] == w]
+        if (abs(c["asic_salvage_usd"].to_numpy() - sales) > TOL_USD).any():
+            problems.append(f"mining: ASIC sale proceeds do not follow from the purchases ({w}).")
+    cap = d.base.asic_purchase_max_ths_per_quarter
+    over = bought[bought > cap * (1 + 1e-9) + 1.0]
+    if len(over):
+        problems.append(f"mining: ASIC purchases above {cap:,.0f} TH/s in {', '.join(over.index[:5])}.")
     return problems
