@@ -1,7 +1,9 @@
 """Per-site views of a plan: site x year MW by use, the operating NPV of each site, and the MW by site of a
 plan workbook's Schedule sheet (for maps).
 
-    operating_npv_usd(s) = sum_t df_t * (mining revenue - power - mining opex + lease revenue - AI opex)[s,t]
+    operating_npv_usd(s) = sum_t df_t * (mining revenue - power - mining opex + flexibility credits + power
+                           resale - ASIC and mining infrastructure capex + lease revenue - AI opex)[s,t]
+                           + sum_v df_{sale(v)} * ASIC sale proceeds of the site's vintage v
                            - sum_halls sum_{k<L} df_{start+k} * capex / L - df_{first start} * K_s
                            + terminal(s),  terminal(s) = x[s,T-1] / sum_s' x[s',T-1] * discounted
                              post-horizon operating lines of the CashFlow sheet
@@ -14,10 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from kernel.quarters import ordinal
+from optimizer.formulation import mining
 from optimizer.results import Plan
 
 YEAR_COLUMNS = ("secured_mw", "firm_mw", "mining_it_mw", "mining_grid_mw", "ai_it_mw_under_construction",
-                "ai_it_mw_online", "ai_it_mw_leased", "ai_grid_mw_reserved", "idle_grid_mw")
+                "ai_it_mw_online", "ai_it_mw_leased", "ai_grid_mw_reserved", "fleet_ehs", "idle_grid_mw",
+                "idle_no_fleet_mw", "idle_unprofitable_mw", "idle_construction_mw", "idle_curtailed_mw")
 
 
 def site_years(schedule: pd.DataFrame) -> pd.DataFrame:
@@ -34,8 +38,13 @@ def operating_npv_usd(plan: Plan) -> pd.Series:
     s = plan.schedule[plan.schedule["scenario"] == d.scenarios[0]]
     df = dict(zip(d.quarters, d.discount_factor))
     flows = (s["mining_revenue_usd"] - s["mining_power_cost_usd"] - s["mining_opex_usd"]
-             + s["lease_revenue_usd"] - s["ai_opex_usd"]) * s["quarter"].map(df)
+             + s["flexibility_revenue_usd"] + s["power_resale_usd"] - s["asic_capex_usd"]
+             - s["mining_infrastructure_usd"] + s["lease_revenue_usd"] - s["ai_opex_usd"]) * s["quarter"].map(df)
     npv = flows.groupby(s["site"]).sum().reindex(d.sites.index, fill_value=0.0)
+    for r in s[s["asic_bought_ths"] > 0].itertuples():
+        v = d.quarter_index[r.quarter]
+        j, share = mining.salvage_share(d, v)
+        npv[r.site] += d.discount_factor[j] * share * d.asic_usd_per_th[v] * r.asic_bought_ths
     start = {q: j for j, q in enumerate(d.extended_quarters)}
     for build in plan.builds.itertuples():
         j0, lead = start[build.start_quarter], int(build.lead_quarters)

@@ -7,6 +7,7 @@ a_l[j], equals the objective.
 """
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,9 @@ def extract_plan(model: pyo.ConcreteModel, data: ModelData, info: SolveInfo, mar
     emissions = schedule[list(EMISSIONS_COLUMNS)]
     annual = emissions_by_year_table(data, emissions)
     summary = kpis(info, data, schedule, cashflow, builds, annual)
-    power, carbon = marginal_values(model, data) if marginals else (pd.DataFrame(), pd.DataFrame())
+    secured, carbon = marginal_values(model, data) if marginals else (pd.DataFrame(), pd.DataFrame())
     return Plan(data, info, model.terms.lines, schedule, builds, cashflow, by_year_table(schedule, data), emissions,
-                annual, summary, power, carbon)
+                annual, summary, secured, carbon)
 
 
 def _columns(keys: list, contributions: list[dict]) -> dict:
@@ -102,18 +103,39 @@ def by_year_table(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     first = schedule[schedule["scenario"] == d.scenarios[0]].copy()
     first["year"] = first["quarter"].str[:4].astype(int)
     per_quarter = first.groupby(["year", "quarter"])[[
-        "secured_mw", "mining_it_mw", "ai_it_mw_under_construction", "ai_it_mw_online", "ai_it_mw_leased",
-        "idle_grid_mw", "mining_tco2", "ai_tco2"]].sum().reset_index()
+        "secured_mw", "mining_it_mw", "fleet_ehs", "asic_bought_ths", "asic_capex_usd", "ai_it_mw_under_construction",
+        "ai_it_mw_online", "ai_it_mw_leased", "idle_grid_mw", *power.IDLE_REASONS, "mining_tco2",
+        "ai_tco2"]].sum().reset_index()
     grouped = per_quarter.groupby("year")
     return pd.DataFrame({
         "secured_mw_avg": grouped["secured_mw"].mean(),
         "mining_it_mw_avg": grouped["mining_it_mw"].mean(),
+        "fleet_ehs_avg": grouped["fleet_ehs"].mean(),
+        "asic_bought_ehs": grouped["asic_bought_ths"].sum() / 1e6,
+        "asic_capex_usd": grouped["asic_capex_usd"].sum(),
         "ai_it_mw_under_construction_end": grouped["ai_it_mw_under_construction"].last(),
         "ai_it_mw_online_end": grouped["ai_it_mw_online"].last(),
         "ai_it_mw_leased_end": grouped["ai_it_mw_leased"].last(),
         "idle_grid_mw_avg": grouped["idle_grid_mw"].mean(),
+        **{f"{name}_avg": grouped[name].mean() for name in power.IDLE_REASONS},
         "tco2": grouped["mining_tco2"].sum() + grouped["ai_tco2"].sum(),
     }).reset_index()
+
+
+IDLE_WORDS = MappingProxyType({"idle_no_fleet_mw": "no fleet (none installed, or mining not allowed)",
+              "idle_unprofitable_mw": "fleet unprofitable at this hashprice",
+              "idle_construction_mw": "reserved for a hall under construction",
+              "idle_curtailed_mw": "interruptible and curtailed"})
+
+
+def idle_by_site_year(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
+    """(site, year) with idle grid MW (quarterly average, first scenario) above 0.05 MW: the average MW of
+    each reason and the main reason in words."""
+    first = schedule[schedule["scenario"] == d.scenarios[0]].assign(year=lambda f: f["quarter"].str[:4].astype(int))
+    table = first.groupby(["site", "year"], sort=False)[["idle_grid_mw", *power.IDLE_REASONS]].mean().reset_index()
+    table = table[table["idle_grid_mw"] > 0.05].reset_index(drop=True)
+    table["main_reason"] = [IDLE_WORDS[r] for r in table[list(power.IDLE_REASONS)].idxmax(axis=1)] if len(table) else []
+    return table
 
 
 def emissions_by_year_table(d: ModelData, emissions: pd.DataFrame) -> pd.DataFrame:
@@ -151,6 +173,9 @@ def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.Dat
         "horizon": f"{d.quarters[0]}-{d.quarters[-1]}",
         "secured_mw_end": float(at(d.quarters[-1])["secured_mw"].sum()),
         "mining_it_mw_start": float(at(d.quarters[0])["mining_it_mw"].sum()),
+        "mining_it_mw_end": float(at(d.quarters[-1])["mining_it_mw"].sum()),
+        "asic_bought_ehs": float(first["asic_bought_ths"].sum() / 1e6),
+        "asic_capex_usd": float(cash["asic_capex_usd"].sum()),
         "ai_halls_built": int(len(builds)),
         "ai_it_mw_built": float(builds["it_mw"].sum()) if len(builds) else 0.0,
         "ai_it_mw_leased_end": float(at(d.quarters[-1])["ai_it_mw_leased"].sum()),

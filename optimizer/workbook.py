@@ -28,7 +28,7 @@ from optimizer.plan_inputs import CHECK_COLUMN, DERIVED_MEANING
 from sites.schema import FIELDS_BY_NAME
 from optimizer.by_site import operating_npv_usd, site_years
 from optimizer.manifest import manifest_rows
-from optimizer.results import EMISSIONS_ONLY, Plan
+from optimizer.results import EMISSIONS_ONLY, Plan, idle_by_site_year
 from kernel.atomic import atomic_path
 from kernel.quarters import label, ordinal
 
@@ -72,7 +72,7 @@ def column_format(name: str, f: Formats):
         return f.usd if name.endswith("_usd") else f.tco2
     if name.endswith(("_tco2", "_mwh")) or name == "tco2":
         return f.tco2
-    if "_mw" in name or name.endswith(("_avg", "_end")):
+    if "_mw" in name or name.endswith(("_avg", "_end", "_ehs", "_j_per_th")):
         return f.mw
     if name.endswith("gap") or name.endswith("_share"):
         return f.pct
@@ -85,7 +85,7 @@ def column_format(name: str, f: Formats):
 
 def band(name: str) -> str:
     """Header colour: mining columns orange, AI and lease columns blue, the rest neutral."""
-    if name.startswith("mining"):
+    if name.startswith(("mining", "fleet", "asic", "flexibility", "idle_unprofitable")):
         return MINING
     if name.startswith(("ai_", "lease", "leased")):
         return AI
@@ -150,7 +150,12 @@ def summary(writer, plan: Plan, manifest: dict | None, f: Formats) -> None:
             ws.write_number(i, 1, value, fmt)
     if plan.info.status != "optimal":
         ws.write(0, 3, f"NOT PROVEN OPTIMAL ({plan.info.status}): MIP gap {plan.info.mip_gap:.3%}", f.title)
-    write_table(writer, "Summary", plan.by_year, f, col=3, row=2 if plan.info.status != "optimal" else 0)
+    top = 2 if plan.info.status != "optimal" else 0
+    write_table(writer, "Summary", plan.by_year, f, col=3, row=top)
+    idle = idle_by_site_year(plan.schedule, plan.data)
+    below = top + len(plan.by_year) + 3
+    ws.write(below - 1, 3, "Idle grid MW by site and year, and why (quarterly average)", f.title)
+    write_table(writer, "Summary", idle, f, col=3, row=below)
     if manifest:
         top = len(kpis) + 3
         ws.write(top - 1, 0, "run manifest", f.title)

@@ -118,14 +118,17 @@ def print_summary(plan, out_path: Path) -> None:
               f"{(k['lp_relaxation_gap'] or 0):.3%}   build {k['build_seconds']:.2f} s   solve "
               f"{k['solve_seconds']:.2f} s   ({k['rows']} rows x {k['columns']} cols, {k['nonzeros']} nnz)")
     out.print(f"AI halls {k['ai_halls_built']} ({k['ai_it_mw_built']:.0f} IT MW, first start "
-              f"{k['first_ai_start_quarter']}); mining {k['mining_it_mw_start']:.0f} IT MW at the start")
+              f"{k['first_ai_start_quarter']}); mining {k['mining_it_mw_start']:.0f} IT MW at the start, "
+              f"{k['mining_it_mw_end']:.0f} at the end; ASICs bought {k['asic_bought_ehs']:,.1f} EH/s "
+              f"(${k['asic_capex_usd'] / 1e6:,.0f}M)")
     out.print(f"cash low ${k['min_cash_balance_usd'] / 1e6:,.0f}M; peak project debt "
               f"${k['peak_project_debt_usd'] / 1e6:,.0f}M; peak revolver ${k['peak_revolver_usd'] / 1e6:,.0f}M; "
               f"taxes ${k['taxes_usd'] / 1e6:,.0f}M; emissions {k['market_tco2'] / 1e6:,.2f} MtCO2 (market-based)")
     table = Table(title="MW by use by year", show_edge=False)
-    columns = (("year", "year"), ("mining_it_mw_avg", "mining IT MW (avg)"),
+    columns = (("year", "year"), ("mining_it_mw_avg", "mining IT MW (avg)"), ("fleet_ehs_avg", "fleet EH/s (avg)"),
                ("ai_it_mw_under_construction_end", "AI IT MW building"), ("ai_it_mw_online_end", "AI IT MW online"),
-               ("ai_it_mw_leased_end", "AI IT MW leased"), ("idle_grid_mw_avg", "idle grid MW (avg)"))
+               ("ai_it_mw_leased_end", "AI IT MW leased"), ("idle_grid_mw_avg", "idle grid MW (avg)"),
+               ("idle_no_fleet_mw_avg", "of it: no fleet"), ("idle_unprofitable_mw_avg", "of it: fleet loses"))
     for _, title in columns:
         table.add_column(title, justify="right")
     for row in plan.by_year.to_dict("records"):
