@@ -16,7 +16,9 @@ from models.scenario import SCENARIO_FIELDS, Scenario
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 # (heading, keys): the values planners change most (the README's tornado and scenario-results drivers).
-COMMON = (("Bitcoin", ("btc_price_usd_2026", "btc_price_growth_per_yr", "hashrate_growth_per_yr")),
+COMMON = (("Bitcoin", ("btc_price_usd_2026", "btc_price_growth_per_yr", "hashrate_feedback",
+                       "network_hashcost_usd_per_ph_day_2026")),
+          ("Mining fleet", ("asic_usd_per_th_2026", "fleet_retire_quarter")),
           ("AI/HPC leases and build", ("lease_usd_per_kw_month", "ai_capex_multiplier")),
           ("Power", ("power_price_multiplier",)),
           ("Cash and financing", ("opening_cash_usd", "cash_floor_usd", "loan_to_cost")),

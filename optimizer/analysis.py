@@ -11,10 +11,11 @@ from kernel.errors import InputError
 
 COMPARE_KPIS = ("status", "npv_usd", "mip_gap", "lp_relaxation_gap", "solve_seconds", "ai_halls_built",
                 "ai_it_mw_built", "first_ai_start_quarter", "ai_it_mw_leased_end", "mining_it_mw_start",
+                "mining_it_mw_end", "asic_bought_ehs", "asic_capex_usd",
                 "ai_capex_usd", "min_cash_balance_usd", "peak_project_debt_usd", "peak_revolver_usd",
                 "taxes_usd", "mining_tco2", "ai_tco2", "market_tco2", "check_violations")
-TORNADO_KEYS = ("btc_price_usd_2026", "hashrate_growth_per_yr", "lease_usd_per_kw_month", "ai_capex_multiplier",
-                "power_price_multiplier", "discount_rate_per_yr")
+TORNADO_KEYS = ("btc_price_usd_2026", "network_hashcost_usd_per_ph_day_2026", "asic_usd_per_th_2026",
+                "lease_usd_per_kw_month", "ai_capex_multiplier", "power_price_multiplier", "discount_rate_per_yr")
 
 
 def kpi_table(results: list[CaseResult]) -> pd.DataFrame:
