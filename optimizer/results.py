@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 
 from optimizer.build import FAMILIES
 from optimizer.data import ModelData
-from optimizer.formulation import halls, power
+from optimizer.formulation import halls, mining, power
 from optimizer.formulation.terms import CashLine
 from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
@@ -122,7 +122,7 @@ def by_year_table(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     }).reset_index()
 
 
-IDLE_WORDS = MappingProxyType({"idle_no_fleet_mw": "no fleet (none installed, or mining not allowed)",
+IDLE_WORDS = MappingProxyType({"idle_no_fleet_mw": "no fleet",
               "idle_unprofitable_mw": "fleet unprofitable at this hashprice",
               "idle_construction_mw": "reserved for a hall under construction",
               "idle_curtailed_mw": "interruptible and curtailed"})
@@ -134,8 +134,27 @@ def idle_by_site_year(schedule: pd.DataFrame, d: ModelData) -> pd.DataFrame:
     first = schedule[schedule["scenario"] == d.scenarios[0]].assign(year=lambda f: f["quarter"].str[:4].astype(int))
     table = first.groupby(["site", "year"], sort=False)[["idle_grid_mw", *power.IDLE_REASONS]].mean().reset_index()
     table = table[table["idle_grid_mw"] > 0.05].reset_index(drop=True)
-    table["main_reason"] = [IDLE_WORDS[r] for r in table[list(power.IDLE_REASONS)].idxmax(axis=1)] if len(table) else []
+    main = table[list(power.IDLE_REASONS)].idxmax(axis=1) if len(table) else pd.Series(dtype=str)
+    table["main_reason"] = [IDLE_WORDS[r] if r != "idle_no_fleet_mw" else _why_no_fleet(d, site, year)
+                            for r, site, year in zip(main, table["site"], table["year"])]
     return table
+
+
+def _why_no_fleet(d: ModelData, site: str, year: int) -> str:
+    """Why a site's power has no fleet in a year: mining is not allowed, or some vintage that would run then
+    pays clearly on its own (vintage_npv_usd above PAYS_SHARE of its price: the plan puts the cash
+    elsewhere), or none does."""
+    if site not in d.mining_sites:
+        return "no fleet: mining not allowed"
+    quarters = [t for t, q in enumerate(d.quarters) if int(q[:4]) == year]
+    price = lambda v: d.asic_usd_per_th[v] * mining.ths_per_it_mw(d, site, v)  # noqa: E731
+    pays = any(mining.vintage_npv_usd(d, site, v, d.scenarios[0]) > PAYS_SHARE * price(v)
+               for t in quarters for v in range(t + 1) if mining.runs(d, site, v, t))
+    return ("no fleet: one bought by then would pay on its own; the plan put the cash elsewhere" if pays
+            else "no fleet: a new fleet would not pay back")
+
+
+PAYS_SHARE = 0.05  # a vintage "pays clearly" when its stand-alone NPV exceeds 5% of its price
 
 
 def emissions_by_year_table(d: ModelData, emissions: pd.DataFrame) -> pd.DataFrame:

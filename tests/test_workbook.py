@@ -150,3 +150,22 @@ def test_csv_and_parquet_exports(plan, tmp_path):
                                   pd.read_csv(folder / "csv" / "builds.csv"), check_dtype=False)
     result = runner.invoke(app, ["solve", "--out", str(tmp_path / "p.xlsx"), "--csv", str(folder / "csv")])
     assert result.exit_code == 2 and "--force" in result.output
+
+
+def test_summary_names_why_each_idle_mw_is_idle(plan):
+    """Issue 13: the Summary lists idle grid MW by site and year with its reasons (they add up) and the main
+    one in words: the reference's Georgia greenfield site may not mine, its halls reserve power while they
+    are built, the existing fleet idles after the 2028 halving at dear power, and Tennessee's power ($60/MWh)
+    stands idle from 2029 although a fleet bought then would pay on its own: the plan's cash goes to halls."""
+    folder, _ = plan
+    summary = pd.read_excel(folder / "plan.xlsx", sheet_name="Summary", header=None)
+    at = summary.index[summary[3] == "Idle grid MW by site and year, and why (quarterly average)"][0]
+    table = pd.read_excel(folder / "plan.xlsx", sheet_name="Summary", header=at + 1, usecols="D:K").dropna(how="all")
+    reasons = ["idle_no_fleet_mw", "idle_unprofitable_mw", "idle_construction_mw", "idle_curtailed_mw"]
+    assert table[reasons].sum(axis=1).to_numpy() == pytest.approx(table["idle_grid_mw"].to_numpy(), abs=1e-6)
+    why = {(r.site, int(r.year)): r.main_reason for r in table.itertuples()}
+    assert why["College Park II", 2027] == "no fleet: mining not allowed"
+    assert why["Sandersville", 2027] == "reserved for a hall under construction"
+    assert why["East TN", 2028] == "fleet unprofitable at this hashprice"
+    assert why["East TN", 2030] == "no fleet: one bought by then would pay on its own; the plan put the cash elsewhere"
+    assert why["East TN", 2036] == "no fleet: a new fleet would not pay back"

@@ -98,6 +98,16 @@ def salvage_share(d: ModelData, v: int) -> tuple[int, float]:
     return T, sc.asic_salvage_share + (1 - sc.asic_salvage_share) * left
 
 
+def vintage_npv_usd(d: ModelData, s: str, v: int, w: str) -> float:
+    """Stand-alone NPV of one IT MW of vintage v at site s: sum of df * max(0, margin) over its operating
+    quarters in the horizon, plus its discounted sale (M6), less its discounted price (M5)."""
+    cost = d.asic_usd_per_th[v] * ths_per_it_mw(d, s, v)
+    j, share = salvage_share(d, v)
+    earned = sum(d.discount_factor[t] * max(0.0, margin_usd_per_it_mw(d, s, v, t, w))
+                 for t in range(v, d.n_quarters) if runs(d, s, v, t))
+    return earned + d.discount_factor[j] * share * cost - d.discount_factor[v] * cost
+
+
 def operated_keys(d: ModelData, m) -> list[tuple]:
     """(s, v, t, w) of every y variable (M1): alive, with a paying margin in some scenario or contracted."""
     keys = []
