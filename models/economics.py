@@ -13,11 +13,12 @@ Symbols (k = quarters since 2026Q1, g = a yearly growth rate, v(t) = v_2026 * (1
     hashcost(t)             = c_2026 * (1-d_c)^(k/4): the network's median all-in hashcost   [USD/PH/day]
     R(t)                    = hashprice(t) / hashcost(t); Rp(t) the same at last quarter's hashrate [-]
     frontier_j_per_th(t)    = J_2026 * (1-gain)^(k/4);  asic_usd_per_th(t) = p_2026 * (1-d_p)^(k/4)
-    run_share_s             = uptime * (1 - curtailed_share_s)                               [-]
-    revenue_per_ths(s,t)    = hashprice(t) / 1000 * quarter_days * run_share_s               [USD/TH/s-q]
-    mining_grid_mwh_s       = pue_mine * 24 * quarter_days * run_share_s                     [MWh/IT MW-q]
-    mining_power(s,t)       = mining_grid_mwh_s * power_price_s(t)                           [USD/IT MW-q]
-    mining_opex(s,t)        = opex_per_mwh * mining_grid_mwh_s (+ pool_fee * revenue, mining.py) [USD/IT MW-q]
+    phi(s,t)                = 1 with flex_firm_opt_in, else (P - F) / P: the enrolled share of miners [-]
+    run(s,t)                = 1 - curtailed_share_s * phi(s,t)                                [-]
+    revenue_per_ths(s,t)    = hashprice(t) / 1000 * quarter_days * uptime * run(s,t)          [USD/TH/s-q]
+    mining_grid_mwh         = pue_mine * 24 * quarter_days * uptime (* run(s,t) in mining.py) [MWh/IT MW-q]
+    mining_power(s,t)       = mining_grid_mwh * run(s,t) * power_price_s(t)                  [USD/IT MW-q]
+    mining_opex(s,t)        = opex_per_mwh * mining_grid_mwh * run(s,t) (+ pool fee, mining.py) [USD/IT MW-q]
     lease_revenue(t)        = rate * 1000 * 3 * billing_utilisation * (1+esc)^(k/4)          [USD/IT MW-q]
     grid_tco2(s,t)          = m * max(floor * c_s, c_s * (1-d)^(k23/4)), k23 from 2023Q1      [tCO2/MWh]
                               (c_s the site's eGRID2023 rate or its override, d by subregion)
@@ -187,26 +188,33 @@ def quarter_table(sc: Scenario, quarters: list[str]) -> pd.DataFrame:
 
 
 def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -> pd.DataFrame:
-    """Per-(site, quarter) values: secured grid MW, mining revenue per TH/s and power and opex per IT MW
-    (after the site's curtailed share of hours), grid carbon."""
+    """Per-(site, quarter) values: secured grid MW; the enrolled share phi of the site's miners (1 with
+    flex_firm_opt_in, else the interruptible share (P - F) / P of its power: miners draw on both classes in
+    proportion); their run share 1 - curtailed_share * phi; mining revenue per TH/s and power and opex per IT
+    MW after it; grid carbon."""
     q = quarter_table(sc, quarters)
     per_ths = (q["hashprice_usd_per_ph_day"] / 1000.0 * sc.quarter_days * sc.mining_uptime).to_numpy()
+    mwh = mining_grid_mwh_per_it_mw(sc)
     frames = []
     for site, row in sites.iterrows():
-        curtailed = float(row.get("curtailed_hours_share", 0.0))
-        mwh = mining_grid_mwh_per_it_mw(sc, curtailed)
         power_price = power_price_usd_per_mwh(sc, row["power_usd_per_mwh_2026"] * sc.power_price_multiplier,
                                               quarters)
         steps = site_steps(row.to_dict())
+        secured, firm = secured_mw(steps, quarters), secured_mw(steps, quarters, "firm")
+        interruptible = np.divide(secured - firm, secured, out=np.zeros(len(quarters)), where=secured > 0)
+        enrolled = np.ones(len(quarters)) if bool(row.get("flex_firm_opt_in", False)) else interruptible
+        run = 1 - float(row.get("curtailed_hours_share", 0.0)) * enrolled
         frames.append(pd.DataFrame({
             "site": site,
             "quarter": quarters,
-            "secured_mw": secured_mw(steps, quarters),
-            "firm_mw": secured_mw(steps, quarters, "firm"),
+            "secured_mw": secured,
+            "firm_mw": firm,
             "power_usd_per_mwh": power_price,
-            "mining_revenue_usd_per_ths": per_ths * (1 - curtailed),
-            "mining_power_usd_per_it_mw": mwh * power_price,
-            "mining_opex_usd_per_it_mw": sc.mining_opex_usd_per_mwh * mwh,
+            "flex_enrolled_share": enrolled,
+            "mining_run_share": run,
+            "mining_revenue_usd_per_ths": per_ths * run,
+            "mining_power_usd_per_it_mw": mwh * run * power_price,
+            "mining_opex_usd_per_it_mw": sc.mining_opex_usd_per_mwh * mwh * run,
             "grid_tco2_per_mwh": grid_tco2_per_mwh(sc, row["grid_tco2_per_mwh"], row["egrid_subregion"], quarters),
         }))
     return pd.concat(frames, ignore_index=True).set_index(["site", "quarter"])

@@ -116,6 +116,8 @@ class ModelData:
     grid_tco2_per_mwh = cached_property(lambda self: self._site_quarter("grid_tco2_per_mwh"))
     mining_revenue_usd_per_ths = cached_property(lambda self: self._site_quarter("mining_revenue_usd_per_ths"))
     power_usd_per_mwh = cached_property(lambda self: self._site_quarter("power_usd_per_mwh"))
+    flex_enrolled_share = cached_property(lambda self: self._site_quarter("flex_enrolled_share"))  # phi[s,t]
+    mining_run_share = cached_property(lambda self: self._site_quarter("mining_run_share"))  # 1 - cut_s phi
     mining_power_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_power_usd_per_it_mw"))
     mining_opex_usd_per_it_mw = cached_property(lambda self: self._site_quarter("mining_opex_usd_per_it_mw"))
 
@@ -174,7 +176,7 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
     committed_by = table["committed_start_quarter"]
     table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if q else 0 for q in committed_by]
-    table["mining_grid_mwh_per_it_mw"] = [mining_grid_mwh_per_it_mw(sc, c) for c in table["curtailed_hours_share"]]
+    table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)  # before curtailment (mining_run_share)
     table["existing_fleet_retire_t"] = [ordinal(q) - ordinal(quarters[0]) for q in table["existing_fleet_retire_quarter"]]
     return table
 

@@ -72,7 +72,7 @@ def column_format(name: str, f: Formats):
         return f.usd if name.endswith("_usd") else f.tco2
     if name.endswith(("_tco2", "_mwh")) or name == "tco2":
         return f.tco2
-    if "_mw" in name or name.endswith(("_avg", "_end", "_ehs", "_j_per_th")):
+    if "_mw" in name or name.endswith(("_avg", "_end", "_ehs", "_ths", "_j_per_th")):
         return f.mw
     if name.endswith("gap") or name.endswith("_share"):
         return f.pct

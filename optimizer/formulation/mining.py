@@ -8,11 +8,12 @@ Symbols:
     a[s,v]          ASIC IT MW bought at site s in quarter v (first stage; TH/s = k_v a) [IT MW]
     E_s             existing fleet at the horizon start: fleet_ths / k_E [IT MW]
     t_E             first quarter without the existing fleet (fleet_retire_quarter) [quarter]
+    R[s,t]          existing fleet retired before t_E, cumulative (sites that may buy ASICs: room for a refresh; Schedule's fleet_retired_it_mw is R, then E_s from t_E) [IT MW]
     d_A, L_A        ASIC delivery lag and useful life: vintage v runs in v+d_A <= t < v+d_A+L_A [quarters]
     y[s,v,t,w]      IT MW of vintage v operated [IT MW]
     X[s,t]          mining infrastructure added at site s in quarter t [IT MW]
     I0_s, Imax_s    mining infrastructure at the horizon start P[s,0] / pue_mine, and the most: peak P / pue_mine [IT MW]
-    hr[s,t,w]       revenue per TH/s operated: hashprice / 1000 * quarter_days * uptime * (1 - cut_s) [USD/TH/s-quarter]
+    hr[s,t,w]       revenue per TH/s operated: hashprice / 1000 * quarter_days * uptime * run[s,t] [USD/TH/s-quarter]
     pow, opx[s,t,w]  power cost and non-power opex ($/MWh part) per operated IT MW [USD/IT MW-quarter]
     f_pool          pool fee as a share of mining revenue [ratio]
     p_A[v]          price of new ASICs bought in quarter v [USD/TH]
@@ -20,27 +21,32 @@ Symbols:
     c_X             mining infrastructure capex [USD/IT MW]
     Cap_A           portfolio-wide ASIC purchases per quarter [TH/s]
     pue_mine        mining power usage effectiveness [grid MW/IT MW]
-    e_mine_s        grid MWh per operated IT MW-quarter: pue_mine * 24 * quarter_days * uptime * (1 - cut_s) [MWh/IT MW-quarter]
+    e_mine[s,t]     grid MWh per operated IT MW-quarter: pue_mine * 24 * quarter_days * uptime * run[s,t] [MWh/IT MW-quarter]
 
 Equations:
-    (M1) 0 <= y[s,v,t,w] <= a[s,v] while v runs (E_s while t < t_E for the existing fleet); no variable where the
+    (M1) 0 <= y[s,v,t,w] <= a[s,v] while v runs (E_s - R[s,t] while t < t_E for the existing fleet); no variable where the
          margin (1-f_pool) hr k_v - pow - opx + the flexibility credit (flexibility.py) is <= 0 in every scenario,
          unless the site has a mining commitment
-    (M2) the fleet fits the infrastructure: sum_{v runs at t} a[s,v] + E_s [t < t_E] <= I0_s + sum_{tau<=t} X[s,tau],
+    (M2) the fleet fits the infrastructure: sum_{v runs at t} a[s,v] + (E_s - R[s,t]) [t < t_E] <= I0_s + sum_{tau<=t} X[s,tau],
          and I0_s + sum_t X[s,t] <= Imax_s
     (M3) power use += pue_mine * sum_v y[s,v,t,w]   (grid MW, coupled in power.py)
     (M4) cash: mining_revenue_usd += hr k_v y, mining_power_cost_usd += pow y, mining_opex_usd += f_pool hr k_v y + opx y
     (M5) capex: asic_capex_usd[v] += p_A[v] k_v a[s,v], paid when bought; mining_infrastructure_usd[t] += c_X X[s,t]
     (M6) asic_salvage_usd += sigma p_A[v] k_v a[s,v] in the vintage's retirement quarter v+d_A+L_A when it lies in the
          horizon; a vintage still alive at the horizon end is sold in the first post-horizon quarter at its book value,
-         straight-line from its price to sigma over its life: p_A k_v a (sigma + (1-sigma) * min(1, quarters left / L_A))
+         straight-line from its price to sigma over its life, at most what the same TH/s costs new then:
+         p_A k_v a min(p_A[T] / p_A[v], sigma + (1-sigma) * min(1, quarters left / L_A))
     (M7) sum_s k_v a[s,v] <= Cap_A   (rows only where Cap_A is finite)
-    (M8) energy_mwh += e_mine_s * y;  emissions_tco2 += ef[s,t] * e_mine_s * y
+    (M8) energy_mwh += e_mine[s,t] * y;  emissions_tco2 += ef[s,t] * e_mine[s,t] * y
+    (M9) 0 <= R[s,t-1] <= R[s,t] <= E_s: an early retirement is for good (no sale value, as the existing fleet's)
 """
 
 import math
 
+import pandas as pd
 import pyomo.environ as pyo
+
+from models.economics import asic_usd_per_th
 
 from optimizer.data import ModelData
 from optimizer.formulation.family import TOL_MW, TOL_USD, Limit, no_columns, quarter, schedule_matches_cashflow, \
@@ -79,7 +85,7 @@ def runs(d: ModelData, s: str, v: int, t: int) -> bool:
 def margin_usd_per_it_mw(d: ModelData, s: str, v: int, t: int, w: str) -> float:
     """(1-f_pool) hr k_v - pow - opx + the flexibility credit per operated IT MW and quarter."""
     k = (s, t, w)
-    credit = d.flexibility_usd_per_mw_yr[s] * d.base.mining_pue / 4
+    credit = d.flexibility_usd_per_mw_yr[s] * d.base.mining_pue / 4 * d.flex_enrolled_share[k]
     return ((1 - d.base.pool_fee_share) * d.mining_revenue_usd_per_ths[k] * ths_per_it_mw(d, s, v)
             - d.mining_power_usd_per_it_mw[k] - d.mining_opex_usd_per_it_mw[k] + credit)
 
@@ -89,13 +95,15 @@ def vintages(d: ModelData, s: str, t: int) -> list[int]:
 
 
 def salvage_share(d: ModelData, v: int) -> tuple[int, float]:
-    """(quarter j, share of the price) of vintage v's sale (M6)."""
+    """(quarter j, share of the price) of vintage v's sale (M6): sigma at retirement in the horizon, else the
+    straight-line book value at T, at most the price of the same TH/s new at T (p_A[T] / p_A[v])."""
     sc, T = d.base, d.n_quarters
     retire = v + sc.asic_delivery_quarters + sc.asic_life_quarters
     if retire < T:
         return retire, sc.asic_salvage_share
     left = min(1.0, (retire - T) / sc.asic_life_quarters)
-    return T, sc.asic_salvage_share + (1 - sc.asic_salvage_share) * left
+    new_at_end = asic_usd_per_th(sc, [d.extended_quarters[T]])[0] / d.asic_usd_per_th[v]
+    return T, min(new_at_end, sc.asic_salvage_share + (1 - sc.asic_salvage_share) * left)
 
 
 def vintage_npv_usd(d: ModelData, s: str, v: int, w: str) -> float:
@@ -109,10 +117,12 @@ def vintage_npv_usd(d: ModelData, s: str, v: int, w: str) -> float:
 
 
 def operated_keys(d: ModelData, m) -> list[tuple]:
-    """(s, v, t, w) of every y variable (M1): alive, with a paying margin in some scenario or contracted."""
+    """(s, v, t, w) of every y variable (M1): alive, with a paying margin in some scenario or contracted; no
+    pruning under a carbon-intensity cap (a loss-making miner's MWh can loosen it for the halls)."""
     keys = []
+    keep_all = math.isfinite(d.base.carbon_intensity_cap_tco2_per_mwh)
     for s in d.mining_sites:
-        contracted = d.mining_commitment_it_mw[s] > 0
+        contracted = keep_all or d.mining_commitment_it_mw[s] > 0
         for t in range(d.n_quarters):
             for v in vintages(d, s, t):
                 if v == EXISTING and d.existing_fleet_it_mw[s] <= 0:
@@ -135,6 +145,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         0.0, d.existing_fleet_it_mw[s] if v == EXISTING else d.mining_peak_it_mw[s]))
     m.mining_vintage_cap = pyo.Constraint([k for k in keys if k[1] != EXISTING], rule=lambda m, s, v, t, w:
                                           m.mining_vintage_it_mw[s, v, t, w] <= m.asic_bought_it_mw[s, v])
+    _early_retirement(m, d, bought, keys)
     _infrastructure(m, d, bought)
     m.MINING_STW = pyo.Set(initialize=[(s, t, w) for s in d.mining_sites for t in m.T for w in m.W], dimen=3)
     by_stw: dict = {}
@@ -152,7 +163,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         m.terms.add_cash(REVENUE.name, t, w, ths)
         m.terms.add_cash(POWER.name, t, w, d.mining_power_usd_per_it_mw[k] * total)
         m.terms.add_cash(OPEX.name, t, w, fee * ths + d.mining_opex_usd_per_it_mw[k] * total)
-        mwh = d.mining_grid_mwh_per_it_mw[s]
+        mwh = d.mining_grid_mwh_per_it_mw[s] * d.mining_run_share[k]
         m.terms.energy_mwh.add(k, mwh * total)
         m.terms.emissions_tco2.add(k, d.grid_tco2_per_mwh[k] * mwh * total)
     for (s, v) in bought:
@@ -167,6 +178,26 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
         ths_per_it_mw(d, s, v) * m.asic_bought_it_mw[s, v] for (s, u) in bought if u == v) <= cap)
 
 
+def _early_retirement(m: pyo.ConcreteModel, d: ModelData, bought: list, keys: list) -> None:
+    """M9, and the existing fleet's part of M1: y[s,E,t,w] <= E_s - R[s,t]."""
+    sites = sorted({s for (s, _) in bought if d.existing_fleet_it_mw[s] > 0})
+    m.RETIRE_ST = pyo.Set(initialize=[(s, t) for s in sites for t in m.T if runs(d, s, EXISTING, t)], dimen=2)
+    m.fleet_retired_it_mw = pyo.Var(m.RETIRE_ST, bounds=lambda _, s, t: (0.0, d.existing_fleet_it_mw[s]))
+    m.fleet_retired_monotone = pyo.Constraint([(s, t) for (s, t) in m.RETIRE_ST if (s, t - 1) in m.RETIRE_ST],
+                                              rule=lambda m, s, t: m.fleet_retired_it_mw[s, t]
+                                              >= m.fleet_retired_it_mw[s, t - 1])
+    m.existing_fleet_cap = pyo.Constraint(
+        [k for k in keys if k[1] == EXISTING and (k[0], k[2]) in m.RETIRE_ST], rule=lambda m, s, v, t, w:
+        m.mining_vintage_it_mw[s, v, t, w] <= d.existing_fleet_it_mw[s] - m.fleet_retired_it_mw[s, t])
+
+
+def existing_it_mw(m: pyo.ConcreteModel, d: ModelData, s: str, t: int):
+    """E_s - R[s,t] while the existing fleet runs, else 0."""
+    if not runs(d, s, EXISTING, t):
+        return 0.0
+    return d.existing_fleet_it_mw[s] - (m.fleet_retired_it_mw[s, t] if (s, t) in m.RETIRE_ST else 0.0)
+
+
 def _infrastructure(m: pyo.ConcreteModel, d: ModelData, bought: list) -> None:
     """M2 and the infrastructure capex of M5."""
     grows = [s for s in d.mining_sites if d.mining_peak_it_mw[s] > d.mining_capacity_it_mw[s] + TOL_MW
@@ -178,8 +209,7 @@ def _infrastructure(m: pyo.ConcreteModel, d: ModelData, bought: list) -> None:
     m.mining_infra_limit = pyo.Constraint(grows, rule=lambda m, s: m.mining_infra_it_mw[s, d.n_quarters - 1]
                                           <= d.mining_peak_it_mw[s])
     m.mining_fleet_it_mw = pyo.Expression([(s, t) for s in d.mining_sites for t in m.T], rule=lambda m, s, t: (
-        (d.existing_fleet_it_mw[s] if runs(d, s, EXISTING, t) else 0.0)
-        + sum(m.asic_bought_it_mw[s, v] for v in range(t + 1) if (s, v) in m.ASIC_SV and runs(d, s, v, t))))
+        existing_it_mw(m, d, s, t) + sum(m.asic_bought_it_mw[s, v] for v in range(t + 1) if (s, v) in m.ASIC_SV and runs(d, s, v, t))))
     fits = [(s, t) for s in {u for (u, _) in bought} for t in m.T
             if any((s, v) in m.ASIC_SV and runs(d, s, v, t) for v in range(t + 1))]
     m.mining_fleet_fits = pyo.Constraint(sorted(fits), rule=lambda m, s, t:
@@ -201,12 +231,17 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
         for name, amount in (("mining_it_mw", mw), ("mining_ehs", ths / 1e6), ("mining_revenue_usd", revenue),
                              ("mining_power_cost_usd", d.mining_power_usd_per_it_mw[k] * mw),
                              ("mining_opex_usd", d.base.pool_fee_share * revenue + d.mining_opex_usd_per_it_mw[k] * mw),
-                             ("mining_tco2", d.grid_tco2_per_mwh[k] * d.mining_grid_mwh_per_it_mw[s] * mw)):
+                             ("mining_tco2", d.grid_tco2_per_mwh[k] * d.mining_grid_mwh_per_it_mw[s]
+                              * d.mining_run_share[k] * mw)):
             out[name][k] = out[name].get(k, 0.0) + amount
     out["mining_grid_mw"] = {k: d.base.mining_pue * v for k, v in out["mining_it_mw"].items()}
     fleet = values(m.mining_fleet_it_mw, list(m.mining_fleet_it_mw))
     infra = values(m.mining_infra_it_mw, list(m.mining_infra_it_mw))
-    fleet_ths = {(s, t): sum(ths_per_it_mw(d, s, v) * (a.get((s, v), 0.0) if v != EXISTING else d.existing_fleet_it_mw[s])
+    early = values(m.fleet_retired_it_mw, m.RETIRE_ST)
+    retired = {(s, t): early.get((s, t), 0.0) if runs(d, s, EXISTING, t) else d.existing_fleet_it_mw[s]
+               for (s, t) in fleet}  # early, or at the end of its life
+    fleet_ths = {(s, t): sum(ths_per_it_mw(d, s, v) * (a.get((s, v), 0.0) if v != EXISTING else
+                                                       d.existing_fleet_it_mw[s] - retired.get((s, t), 0.0))
                              for v in vintages(d, s, t)) for (s, t) in fleet}
     per_w = lambda table: {(s, t, w): value for (s, t), value in table.items() for w in d.scenarios}  # noqa: E731
     bought_ths = {(s, t): 0.0 for (s, t) in fleet}
@@ -219,6 +254,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
         "fleet_it_mw": per_w(fleet), "fleet_ehs": per_w({k: v / 1e6 for k, v in fleet_ths.items()}),
         "fleet_j_per_th": per_w({k: 1e6 * fleet[k] / fleet_ths[k] if fleet_ths[k] > 0 else 0.0 for k in fleet}),
         "mining_infra_it_mw": per_w(infra), "asic_bought_ths": per_w(bought_ths),
+        "fleet_retired_it_mw": per_w(retired),
         "asic_capex_usd": per_w(price), "mining_infrastructure_usd": per_w(infra_cost),
     })
     return out
@@ -228,8 +264,8 @@ cashflow_columns = no_columns
 
 
 def check(plan) -> list[str]:
-    """M1-M5 on the Schedule: miners within the installed fleet, the fleet within its infrastructure and equal to
-    the existing fleet plus the purchases still alive, grid MW pue_mine x IT MW, ASIC capex = TH/s bought x the
+    """M1-M5, M9 on the Schedule: miners within the installed fleet, the fleet within its infrastructure and equal
+    to the existing fleet (less its early retirement, which never falls) plus the purchases still alive, grid MW pue_mine x IT MW, ASIC capex = TH/s bought x the
     quarter's $/TH, and the Schedule's mining money lines adding up to CashFlow's (M6 sits in CashFlow)."""
     d, s, problems = plan.data, plan.schedule, []
     bad = (s["mining_it_mw"] - s["fleet_it_mw"] > TOL_MW) | (s["mining_it_mw"] < -TOL_MW)
@@ -240,14 +276,21 @@ def check(plan) -> list[str]:
         problems.append(f"mining: the fleet exceeds the mining infrastructure at {where(s, over)}.")
     index = d.quarter_index
     bought = {(r.site, index[r.quarter]): r.asic_bought_ths for r in s.itertuples()}
-    expected = [(d.existing_fleet_it_mw[r.site] * ths_per_it_mw(d, r.site, EXISTING)
-                 if r.site in d.mining_sites and runs(d, r.site, EXISTING, index[r.quarter]) else 0.0)
+    expected = [((d.existing_fleet_it_mw[r.site] - r.fleet_retired_it_mw) * ths_per_it_mw(d, r.site, EXISTING)
+                 if r.site in d.mining_sites else 0.0)
                 + sum(bought.get((r.site, v), 0.0) for v in range(index[r.quarter] + 1)
                       if runs(d, r.site, v, index[r.quarter])) for r in s.itertuples()]
     fleet = (s["fleet_ehs"] * 1e6 - expected).abs() > 1.0
     if fleet.any():
         problems.append(f"mining: the installed fleet is not the existing fleet plus the live purchases at "
                         f"{where(s, fleet)}.")
+    fleet_e = s["site"].map(d.existing_fleet_it_mw).fillna(0.0)
+    at_end = [r.site in d.mining_sites and not runs(d, r.site, EXISTING, index[r.quarter]) for r in s.itertuples()]
+    early = s.groupby(["site", "scenario"])["fleet_retired_it_mw"].diff().fillna(0.0) < -TOL_MW
+    early |= (s["fleet_retired_it_mw"] < -TOL_MW) | (s["fleet_retired_it_mw"] - fleet_e > TOL_MW)
+    early |= ((s["fleet_retired_it_mw"] - fleet_e).abs() > TOL_MW) & pd.Series(at_end, index=s.index)
+    if early.any():
+        problems.append(f"mining: the existing fleet's early retirement falls or exceeds the fleet at {where(s, early)}.")
     grid = (s["mining_grid_mw"] - d.base.mining_pue * s["mining_it_mw"]).abs() > TOL_MW
     if grid.any():
         problems.append(f"mining: grid MW are not pue_mine x IT MW at {where(s, grid)}.")

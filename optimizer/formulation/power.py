@@ -60,7 +60,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
         reasons["idle_no_fleet_mw"][k] = free - runnable
         reasons["idle_unprofitable_mw"][k] = max(0.0, runnable - mining_mw)
         reasons["idle_construction_mw"][k] = ai_mw - online
-        reasons["idle_curtailed_mw"][k] = d.curtailed_hours_share[s] * mining_mw
+        reasons["idle_curtailed_mw"][k] = (1 - d.mining_run_share[k]) * mining_mw
     out.update(reasons)
     out["idle_grid_mw"] = {k: sum(reasons[name][k] for name in IDLE_REASONS) for k in d.secured_mw}
     return out

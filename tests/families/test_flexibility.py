@@ -192,10 +192,10 @@ def test_a_miner_resells_its_power_where_resale_beats_mining():
 
 @pytest.mark.parametrize("plan_of, row, column, change, problems", [
     ("enrolled", 0, "flexibility_revenue_usd", dict(by=1e4),
-     ["flexibility: credits are not v_s / 4 x mining grid MW at Miner 2027Q1.",
+     ["flexibility: credits are not v_s / 4 x phi x mining grid MW at Miner 2027Q1.",
       "cash flow: Schedule flexibility_revenue_usd does not add up to CashFlow flexibility_revenue_usd."]),
     ("enrolled", 3, "mining_grid_mw", dict(by=-1.0),
-     ["flexibility: credits are not v_s / 4 x mining grid MW at Miner 2027Q4."]),
+     ["flexibility: credits are not v_s / 4 x phi x mining grid MW at Miner 2027Q4."]),
     ("hall_block", 2, "power_resold_mw", dict(by=1.0),
      ["flexibility: resold power outside 0..the firm MW not reserved for AI at Block 2027Q3.",
       "flexibility: resale money is not (r_s - price) x hours x MW at Block 2027Q3."]),
@@ -256,3 +256,19 @@ def test_each_idle_reason_and_their_sum():
     s = plan.schedule
     assert (s[list(power.IDLE_REASONS)].sum(axis=1) - s["idle_grid_mw"]).abs().max() < 1e-9
     assert power.check(plan) == [] and flexibility.check(plan) == [] and mining.check(plan) == []
+
+
+def test_only_the_interruptible_share_of_a_mixed_site_is_enrolled():
+    """G1 with phi: 100 MW firm and, from 2027Q3, 50 MW interruptible (no opt-in): phi = 0 in 2027Q1-Q2,
+    then 50 / 150; the miners (100 / 1.06 IT MW, no purchases) earn v / 4 x phi x 100 grid MW and run
+    1 - 0.1 x phi of their hours (revenue per TH/s scaled alike)."""
+    sites = make_sites({"name": "Miner", "secured_mw": 100, "power_steps": "2027Q3:+50:interruptible",
+                        "flex_usd_per_mw_yr": 200_000, "curtailed_share": 0.1})
+    plan, d = solve_case(sites, btc_price_usd_2026=200_000)
+    phi = [0.0, 0.0] + [50 / 150] * 6
+    assert [d.flex_enrolled_share["Miner", t, "base"] for t in range(8)] == pytest.approx(phi)
+    assert [d.mining_run_share["Miner", t, "base"] for t in range(8)] == pytest.approx([1 - 0.1 * p for p in phi])
+    assert col(plan, "Miner", "mining_grid_mw") == pytest.approx([100.0] * 8)
+    assert col(plan, "Miner", "flexibility_revenue_usd") == pytest.approx(
+        [200_000 / 4 * p * 100.0 for p in phi], abs=1e-6)
+    assert col(plan, "Miner", "idle_curtailed_mw") == pytest.approx([0.1 * p * 100.0 for p in phi], abs=1e-9)

@@ -14,6 +14,7 @@ input tables (hand.vintage, hand.mining_at); the check tests prove that each par
 corrupted table.
 """
 
+import numpy as np
 import pytest
 
 from optimizer.formulation import mining, power
@@ -407,3 +408,22 @@ def test_check_flags_each_fleet_part(short_lived, table, row, column, change, pr
     assert mining.check(plan) == []
     expected = problem if isinstance(problem, list) else [problem]
     assert mining.check(corrupt(plan, table, row, column, **change)) == expected
+
+
+def test_an_old_fleet_is_retired_early_to_make_room_for_a_refresh():
+    """M9 with M1/M2: a 100 MW site at $40/MWh holds an old 30 J/TH fleet that would live past the horizon.
+    A frontier vintage (10.56 J/TH in 2027Q1) earns ~3x as much per MW, so the plan retires the old fleet for
+    good (R rises to E_s and never falls), buys into the freed infrastructure and earns more than the same
+    site without purchases; the fleet never exceeds the infrastructure. A retirement that falls is flagged."""
+    site = {"name": "Miner", "secured_mw": 100, "power_usd_per_mwh_2026": 40, "fleet_j_per_th": 30}
+    plan, d = solve_case(make_sites(site), **BUY)
+    kept, _ = solve_case(make_sites(site))
+    retired = col(plan, "Miner", "fleet_retired_it_mw")
+    assert max(retired) == pytest.approx(100 / PUE) and all(b >= a - 1e-9 for a, b in zip(retired, retired[1:]))
+    assert sum(col(plan, "Miner", "asic_bought_ths")) > 0
+    fleet, infra = col(plan, "Miner", "fleet_it_mw"), col(plan, "Miner", "mining_infra_it_mw")
+    assert all(f <= i + 1e-6 for f, i in zip(fleet, infra))
+    assert plan.info.npv_usd > kept.info.npv_usd
+    i = int(np.argmax(np.array(retired) > 1.0))
+    broken = corrupt(plan, "schedule", i + 1, "fleet_retired_it_mw", to=0.0)
+    assert any("early retirement falls" in p for p in mining.check(broken))
