@@ -38,7 +38,8 @@ Equations:
          p_A k_v a min(p_A[T] / p_A[v], sigma + (1-sigma) * min(1, quarters left / L_A))
     (M7) sum_s k_v a[s,v] <= Cap_A   (rows only where Cap_A is finite)
     (M8) energy_mwh += e_mine[s,t] * y;  emissions_tco2 += ef[s,t] * e_mine[s,t] * y
-    (M9) 0 <= R[s,t-1] <= R[s,t] <= E_s: an early retirement is for good (no sale value, as the existing fleet's)
+    (M9) 0 <= R[s,t-1] <= R[s,t] <= E_s, and R[s,t] <= sum_{v runs at t} a[s,v]: an early retirement makes room
+         for new ASICs running then, and is for good (no sale value, as the existing fleet's)
 """
 
 import math
@@ -179,13 +180,16 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def _early_retirement(m: pyo.ConcreteModel, d: ModelData, bought: list, keys: list) -> None:
-    """M9, and the existing fleet's part of M1: y[s,E,t,w] <= E_s - R[s,t]."""
+    """M9 (R within the new fleet running: retiring for nothing would be a tie that hides why power idles),
+    and the existing fleet's part of M1: y[s,E,t,w] <= E_s - R[s,t]."""
     sites = sorted({s for (s, _) in bought if d.existing_fleet_it_mw[s] > 0})
     m.RETIRE_ST = pyo.Set(initialize=[(s, t) for s in sites for t in m.T if runs(d, s, EXISTING, t)], dimen=2)
     m.fleet_retired_it_mw = pyo.Var(m.RETIRE_ST, bounds=lambda _, s, t: (0.0, d.existing_fleet_it_mw[s]))
     m.fleet_retired_monotone = pyo.Constraint([(s, t) for (s, t) in m.RETIRE_ST if (s, t - 1) in m.RETIRE_ST],
                                               rule=lambda m, s, t: m.fleet_retired_it_mw[s, t]
                                               >= m.fleet_retired_it_mw[s, t - 1])
+    m.fleet_retired_for_room = pyo.Constraint(m.RETIRE_ST, rule=lambda m, s, t: m.fleet_retired_it_mw[s, t] <= sum(
+        m.asic_bought_it_mw[s, v] for v in range(t + 1) if (s, v) in m.ASIC_SV and runs(d, s, v, t)))
     m.existing_fleet_cap = pyo.Constraint(
         [k for k in keys if k[1] == EXISTING and (k[0], k[2]) in m.RETIRE_ST], rule=lambda m, s, v, t, w:
         m.mining_vintage_it_mw[s, v, t, w] <= d.existing_fleet_it_mw[s] - m.fleet_retired_it_mw[s, t])
