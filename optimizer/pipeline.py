@@ -40,7 +40,7 @@ class Request:
     time_limit: float | None = None
     threads: int | None = None
     marginals: bool = True
-    fixed: tuple = ()                 # ((site, t, halls started by t, site open), ...): decisions to keep
+    fixed: tuple = ()                 # ((component, index, value), ...): build decisions to keep (first_year)
 
     @property
     def options(self) -> SolveOptions:
@@ -108,14 +108,20 @@ def solve(request: Request, prepared: tuple[Inputs, ModelData] | None = None, de
 
 
 def keep(m: pyo.ConcreteModel, decisions: tuple) -> None:
-    """Fix build decisions taken from another plan: halls started by t and whether the site is open."""
-    for site, t, halls, opened in decisions:
-        m.halls_started[site, t].fix(halls)
-        m.site_open[site, t].fix(opened)
+    """Fix build decisions taken from another plan: halls started by t, whether the site is open, the ASIC IT MW
+    bought (a purchase this model has no variable for, as no margin of its scenarios pays, stays at 0)."""
+    for name, index, value in decisions:
+        component = getattr(m, name)
+        if index in component:
+            component[index].fix(value)
 
 
 def first_year(outcome: Outcome, quarters: int = FIRST_YEAR_QUARTERS) -> tuple:
-    """The build decisions of the first `quarters` quarters of a solved plan, for `keep`."""
+    """The build decisions of the first `quarters` quarters of a solved plan, for `keep`: halls started by t
+    and site open (integers), and the ASIC IT MW bought in t."""
     m, d = outcome.model, outcome.data
-    return tuple((s, t, int(round(m.halls_started[s, t].value)), int(round(m.site_open[s, t].value)))
-                 for s in d.ai_sites for t in range(min(quarters, d.n_quarters)))
+    first = range(min(quarters, d.n_quarters))
+    builds = tuple((name, (s, t), int(round(getattr(m, name)[s, t].value)))
+                   for s in d.ai_sites for t in first for name in ("halls_started", "site_open"))
+    return builds + tuple(("asic_bought_it_mw", (s, v), float(m.asic_bought_it_mw[s, v].value or 0.0))
+                          for (s, v) in m.ASIC_SV if v in first)
