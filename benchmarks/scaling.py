@@ -5,17 +5,27 @@ secured MW jittered x0.5-1.5, energised quarter shifted by up to +-4 quarters, r
 AI-eligible with halls that fit (max_halls = floor(secured_mw / (g * hall_it_mw))) and a market drawn
 from the base scenario's market_absorption_it_mw_per_quarter. So that large portfolios do not collapse
 onto the portfolio-wide build rate and the market absorption limits, both scale with max(1, N / 13)
-(13 = size of the reference portfolio); the money limits (opening cash, cash floor, revolver) do not. The bundled reference portfolio with the unchanged base scenario is the
-first row.
+(13 = size of the reference portfolio); the money limits (opening cash, cash floor, revolver) do not. The
+bundled reference portfolio with the unchanged base scenario is the first row, the cash-bound reference
+(no tax, no project debt or revolver, $500M opening cash, $200M floor: cash alone paces the builds) the
+second.
+
+Each case runs in a fresh process (so `peak_mb`, its peak resident memory, is its own): data, build and solve
+seconds and their sum `e2e_s`; then the model HiGHS solved is written as MPS and solved again by plain highspy
+with the same options (`highs_s`), and `ratio` = e2e_s / highs_s (what hashpivot costs over HiGHS alone).
 
     .venv/bin/python benchmarks/scaling.py                       # 10, 30, 100, 300 sites
-    .venv/bin/python benchmarks/scaling.py --sizes 10,30 --csv scaling.csv
+    .venv/bin/python benchmarks/scaling.py --sizes 10,30,100,300,1000 --csv scaling.csv
 """
 
 import argparse
 import csv
 import math
+import json
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,11 +105,51 @@ def scaled_scenario(base: Scenario, n: int) -> Scenario:
     )
 
 
+CASH_BOUND = dict(tax_rate=0.0, loan_to_cost=0.0, revolver_limit_usd=0.0, opening_cash_usd=500e6,
+                  cash_floor_usd=200e6)
+
+
+def plain_highs_seconds(mps: Path, options: SolveOptions) -> tuple[float, float | None]:
+    """(seconds, objective) of plain highspy on an MPS file with hashpivot's gap, time limit, threads, seed."""
+    import highspy
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.readModel(str(mps))
+    highs.setOptionValue("mip_rel_gap", options.gap)
+    highs.setOptionValue("time_limit", options.time_limit)
+    highs.setOptionValue("random_seed", options.seed)
+    if options.threads is not None:
+        highs.setOptionValue("threads", options.threads)
+    started = time.perf_counter()
+    highs.run()
+    seconds = time.perf_counter() - started
+    has_solution = highs.getInfo().primal_solution_status == 2
+    return seconds, highs.getInfo().objective_function_value if has_solution else None
+
+
+def write_mps(data, path: Path) -> None:
+    """The model HiGHS solves for `data` (a fresh build, as `--write-mps` writes it), as MPS."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    from optimizer.build import build_model
+    solver = Highs()
+    solver.set_instance(build_model(data))
+    solver._solver_model.setOptionValue("output_flag", False)
+    solver._solver_model.writeModel(str(path))
+
+
 def run_case(name: str, sites: pd.DataFrame, scenario: Scenario, options: SolveOptions) -> dict:
+    """One row: model size; data, build, solve (HiGHS incl. Pyomo's translation) and end-to-end seconds (the
+    LP-relaxation re-solve included); gaps; plain highspy on the same model's MPS; peak memory of the process."""
     started = time.perf_counter()
     data = build_model_data(sites, scenario)
     data_seconds = time.perf_counter() - started
-    _, info = build_and_solve(data, options)
+    with tempfile.TemporaryDirectory() as folder:
+        mps = Path(folder) / "model.mps"
+        _, info = build_and_solve(data, options)
+        e2e = time.perf_counter() - started
+        write_mps(data, mps)
+        highs_seconds, _ = plain_highs_seconds(mps, options)
     return {
         "case": name, "sites": len(sites), "ai_sites": len(data.ai_sites), "quarters": data.n_quarters,
         "rows": info.rows, "cols": info.columns, "nonzeros": info.nonzeros,
@@ -108,7 +158,27 @@ def run_case(name: str, sites: pd.DataFrame, scenario: Scenario, options: SolveO
         "lp_relaxation_gap": info.lp_relaxation_gap,
         "npv_musd": info.npv_usd / 1e6 if info.npv_usd is not None else None,
         "bound_musd": info.bound_usd / 1e6 if info.bound_usd is not None else None,
+        "e2e_s": e2e, "highs_s": highs_seconds, "ratio": e2e / highs_seconds if highs_seconds > 0 else None,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def case_in_child(job: tuple) -> dict:
+    """run_case in a fresh Python process (this file with --child JOB_JSON), so that peak memory is the case's."""
+    name, kind, n, seed, options = job
+    text = json.dumps([name, kind, n, seed, options.gap, options.time_limit, options.threads])
+    done = subprocess.run([sys.executable, __file__, "--child", text], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_job(name: str, kind: str, n: int, seed: int, options: SolveOptions) -> dict:
+    """The case `kind` (reference, cash-bound, synthetic) of size n, solved here."""
+    base = load_scenario()
+    if kind == "synthetic":
+        sites, scenario = synthetic_sites(n, base, np.random.default_rng([seed, n])), scaled_scenario(base, n)
+    else:
+        sites, scenario = load_sites(), base if kind == "reference" else base.with_values(**CASH_BOUND)
+    return run_case(name, sites, scenario, options)
 
 
 COLUMNS = (  # key, header, format
@@ -117,7 +187,8 @@ COLUMNS = (  # key, header, format
     ("nonzeros", "nonzeros", "{:,}"), ("integer_cols", "int cols", "{:,}"), ("data_s", "data_s", "{:.2f}"),
     ("build_s", "build_s", "{:.2f}"), ("solve_s", "solve_s", "{:.2f}"), ("status", "status", "{}"),
     ("mip_gap", "MIP gap", "{:.3%}"), ("lp_relaxation_gap", "LP-rel gap", "{:.3%}"),
-    ("npv_musd", "NPV $M", "{:,.1f}"),
+    ("npv_musd", "NPV $M", "{:,.1f}"), ("e2e_s", "e2e_s", "{:.2f}"), ("highs_s", "HiGHS_s", "{:.2f}"),
+    ("ratio", "e2e/HiGHS", "{:.2f}"), ("peak_mb", "peak MB", "{:,.0f}"),
 )
 
 
@@ -159,23 +230,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     options = SolveOptions(gap=args.gap, time_limit=args.time_limit, threads=args.threads)
-    base = load_scenario()
-    cases = [] if args.no_reference else [(f"reference ({len(load_sites())})", load_sites, lambda: base)]
-    for n in args.sizes:
-        rng = np.random.default_rng([args.seed, n])  # each size reproducible on its own
-        cases.append((f"synthetic ({n})", lambda n=n, rng=rng: synthetic_sites(n, base, rng),
-                      lambda n=n: scaled_scenario(base, n)))
+    jobs = [] if args.no_reference else [("reference (13)", "reference", 0, args.seed, options),
+                                         ("cash-bound reference (13)", "cash-bound", 0, args.seed, options)]
+    jobs += [(f"synthetic ({n})", "synthetic", n, args.seed, options) for n in args.sizes]
 
     log = Console(stderr=True)
     results = []
-    for name, make_sites, make_scenario in cases:
-        log.print(f"[dim]{time.strftime('%H:%M:%S')} {name}: building and solving...[/dim]")
-        row = run_case(name, make_sites(), make_scenario(), options)
-        log.print(f"[dim]{time.strftime('%H:%M:%S')} {name}: {row['status']}, build {row['build_s']:.2f} s, "
-                  f"solve {row['solve_s']:.2f} s[/dim]")
+    for job in jobs:
+        log.print(f"[dim]{time.strftime('%H:%M:%S')} {job[0]}: building and solving...[/dim]")
+        row = case_in_child(job)
+        log.print(f"[dim]{time.strftime('%H:%M:%S')} {job[0]}: {row['status']}, build {row['build_s']:.2f} s, "
+                  f"solve {row['solve_s']:.2f} s, plain HiGHS {row['highs_s']:.2f} s[/dim]")
         results.append(row)
 
-    Console(width=max(160, Console().width)).print(render(results, options))
+    Console(width=max(230, Console().width)).print(render(results, options))
     if args.csv:
         with args.csv.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(results[0]))
@@ -186,4 +254,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:  # one case in this process: print its row as JSON
+        name, kind, n, seed, gap, limit, threads = json.loads(sys.argv[2])
+        print(json.dumps(run_job(name, kind, n, seed, SolveOptions(gap=gap, time_limit=limit, threads=threads))))
+        sys.exit(0)
     sys.exit(main())

@@ -20,6 +20,8 @@ def test_scaling_solves_small_synthetic_portfolios(tmp_path):
     rows = list(csv.DictReader(rows_file.open()))
     assert [(r["sites"], r["ai_sites"], r["status"]) for r in rows] == [("5", "2", "optimal"), ("10", "3", "optimal")]
     assert all(float(r["npv_musd"]) > 0 and int(r["integer_cols"]) > 0 for r in rows)
+    assert all(float(r["highs_s"]) > 0 and float(r["ratio"]) > 0 and float(r["peak_mb"]) > 0 for r in rows)
+    assert all(float(r["e2e_s"]) >= float(r["build_s"]) + float(r["solve_s"]) for r in rows)
 
 
 def test_sites_load_reads_every_format(capsys):
