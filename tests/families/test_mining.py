@@ -427,3 +427,26 @@ def test_an_old_fleet_is_retired_early_to_make_room_for_a_refresh():
     i = int(np.argmax(np.array(retired) > 1.0))
     broken = corrupt(plan, "schedule", i + 1, "fleet_retired_it_mw", to=0.0)
     assert any("early retirement falls" in p for p in mining.check(broken))
+
+
+def test_refresh_break_even_j_per_th_is_computed_by_hand():
+    """M1/M5/M6 by hand, the other way round: at $60/MWh (2026; Tennessee's price) an IT MW of vintage 0 earns
+    revenue proportional to k_0 = 1e6 / J_0 and costs p_A k_0, while its power and opex do not depend on J_0;
+    so its NPV falls with J_0 and the break-even J* solves npv(J*) = 0 (hand bisection over the scenario's
+    asic_j_per_th_2026, J_0 = 0.88 of it). The solver buys the site's 94.34 IT MW in 2027Q1 at 5% below J*
+    and nothing at 5% above, with the hand NPV."""
+    site = {"name": "Miner", "secured_mw": 100, "power_usd_per_mwh_2026": 60.0, "fleet_ths": 0}
+    npv_at = lambda j26: vintage(make_scenario(**SHORT, **BUY, asic_j_per_th_2026=j26), 0, 60.0)["npv"]  # noqa: E731
+    j_star = break_even(npv_at, 3.0, 20.0)
+    assert 5.0 < 0.88 * j_star < 15.0  # a plausible frontier J/TH for 2027
+    for j26, buys in ((0.95 * j_star, True), (1.05 * j_star, False)):
+        plan, _ = solve_case(make_sites(site), **BUY, asic_j_per_th_2026=j26)
+        h = vintage(make_scenario(**SHORT, **BUY, asic_j_per_th_2026=j26), 0, 60.0)
+        bought = col(plan, "Miner", "asic_bought_ths")
+        if buys:
+            assert h["npv"] > 0 and bought[0] == pytest.approx(I0 * h["ths_per_it_mw"], rel=1e-9)
+            assert sum(bought[1:]) == pytest.approx(0.0, abs=1e-3)
+            assert plan.info.npv_usd == approx(I0 * h["npv"])
+        else:
+            assert h["npv"] < 0 and sum(bought) == pytest.approx(0.0, abs=1e-3)
+            assert plan.info.npv_usd == approx(0.0)
