@@ -173,11 +173,12 @@ def discount_factors(rate_per_yr: float, n_quarters: int) -> np.ndarray:
 
 def quarter_table(sc: Scenario, quarters: list[str]) -> pd.DataFrame:
     """Per-quarter market values (index: quarter label)."""
-    hashprice, hashcost = hashprice_usd_per_ph_day(sc, quarters), network_hashcost_usd_per_ph_day(sc, quarters)
+    price, subsidy, hashrate = btc_price_usd(sc, quarters), subsidy_btc(sc, quarters), network_hashrate_ehs(sc, quarters)
+    hashprice, hashcost = hashprice_of(sc, price, subsidy, hashrate), network_hashcost_usd_per_ph_day(sc, quarters)
     return pd.DataFrame({
-        "btc_price_usd": btc_price_usd(sc, quarters),
-        "subsidy_btc": subsidy_btc(sc, quarters),
-        "network_hashrate_ehs": network_hashrate_ehs(sc, quarters),
+        "btc_price_usd": price,
+        "subsidy_btc": subsidy,
+        "network_hashrate_ehs": hashrate,
         "hashprice_usd_per_ph_day": hashprice,
         "network_hashcost_usd_per_ph_day": hashcost,
         "hashprice_to_hashcost": hashprice / hashcost,
@@ -192,8 +193,7 @@ def site_quarter_table(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     flex_firm_opt_in, else the interruptible share (P - F) / P of its power: miners draw on both classes in
     proportion); their run share 1 - curtailed_share * phi; mining revenue per TH/s and power and opex per IT
     MW after it; grid carbon."""
-    q = quarter_table(sc, quarters)
-    per_ths = (q["hashprice_usd_per_ph_day"] / 1000.0 * sc.quarter_days * sc.mining_uptime).to_numpy()
+    per_ths = revenue_usd_per_ths(sc, quarters)
     mwh = mining_grid_mwh_per_it_mw(sc)
     frames = []
     for site, row in sites.iterrows():

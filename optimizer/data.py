@@ -241,6 +241,7 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
     absorption = getattr(scenario, ABSORPTION)
     value = f"{max(absorption.values()):g}" if absorption else "100"
     g, end = scenario.grid_mw_per_it_mw, ordinal(scenario.horizon_end)
+    derived = build_values(sites, scenario)
     for site, row in sites.iterrows():
         where = f"{source}: {labels[site]} ({site})" if site in labels else f"{source}: site {site}"
         steps = site_steps(row.to_dict())
@@ -249,7 +250,7 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
             field = "energised_quarter" if late is steps[0] else "power_steps"
             problems.append(f"{where}, field {field}: {late.quarter} is after the horizon end {scenario.horizon_end} "
                             f"of {name}; allowed: a quarter up to {scenario.horizon_end}.")
-        built = build_values(sites.loc[[site]], scenario).iloc[0]
+        built = derived.loc[site]
         capacity, fleet = built["mining_capacity_it_mw"], built["existing_fleet_it_mw"]
         if fleet > capacity + 1e-9:
             problems.append(f"{where}, field fleet_ths: {row['fleet_ths']:g} TH/s at {built['existing_fleet_j_per_th']:g} "

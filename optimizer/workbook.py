@@ -93,16 +93,23 @@ def band(name: str) -> str:
 
 
 def write_table(writer, sheet: str, frame: pd.DataFrame, f: Formats, row: int = 0, col: int = 0,
-                freeze: bool = True) -> tuple[int, int]:
+                freeze: bool = True, unitless=None) -> tuple[int, int]:
     """A table at (row, col) with coloured headers, unit-based number formats and widths; returns its
-    (first data row, number of rows)."""
+    (first data row, number of rows); `unitless` formats the columns whose name carries no unit (years).
+    Each number carries its column's format itself, so that a table written
+    below another in the same columns cannot re-format it (a column format only reaches blank cells)."""
     frame.to_excel(writer, sheet_name=sheet, index=False, startrow=row, startcol=col)
     ws = writer.sheets[sheet]
     for j, name in enumerate(frame.columns, start=col):
         ws.write(row, j, name, f.header[band(str(name))])
         longest = frame[name].astype(str).str.len().head(200).max() if len(frame) else 0
         width = max(9, min(34, max(len(str(name)) * 0.75, (longest or 0) * 0.9) + 2))
-        ws.set_column(j, j, width, column_format(str(name), f))
+        fmt = column_format(str(name), f) or unitless
+        ws.set_column(j, j, width, fmt)
+        if fmt is not None:
+            for i, value in enumerate(frame[name], start=row + 1):
+                if pd.api.types.is_number(value) and not isinstance(value, bool) and math.isfinite(value):
+                    ws.write_number(i, j, value, fmt)
     if freeze and row == 0 and col == 0:
         ws.freeze_panes(1, 1)
     return row + 1, len(frame)
@@ -182,9 +189,8 @@ def portfolio(writer, plan: Plan, f: Formats) -> None:
     table = pd.concat({"mining_it_mw (avg)": wide["mining_it_mw"], "ai_it_mw_leased (avg)": wide["ai_it_mw_leased"]})
     table = table.reset_index().rename(columns={"level_0": "use"})
     table.columns = [str(c) for c in table.columns]
-    first, rows = write_table(writer, "Portfolio", table, f)
+    first, rows = write_table(writer, "Portfolio", table, f, unitless=f.mw)  # site x year: MW
     ws = writer.sheets["Portfolio"]
-    ws.set_column(2, len(table.columns), 9, f.mw)
     quarters = quarterly_use(plan)
     top = first + rows + 2
     ws.write(top - 1, 0, "Portfolio IT MW by use per quarter", f.title)

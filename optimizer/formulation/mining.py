@@ -117,7 +117,7 @@ def vintage_npv_usd(d: ModelData, s: str, v: int, w: str) -> float:
     return earned + d.discount_factor[j] * share * cost - d.discount_factor[v] * cost
 
 
-def operated_keys(d: ModelData, m) -> list[tuple]:
+def operated_keys(d: ModelData) -> list[tuple]:
     """(s, v, t, w) of every y variable (M1): alive, with a paying margin in some scenario or contracted; no
     pruning under a carbon-intensity cap (a loss-making miner's MWh can loosen it for the halls)."""
     keys = []
@@ -135,7 +135,7 @@ def operated_keys(d: ModelData, m) -> list[tuple]:
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     sc, T = d.base, d.n_quarters
-    keys = operated_keys(d, m)
+    keys = operated_keys(d)
     bought = sorted({(s, v) for (s, v, t, w) in keys if v != EXISTING})
     if math.isfinite(sc.asic_purchase_max_ths_per_quarter) and sc.asic_purchase_max_ths_per_quarter <= 0:
         bought, keys = [], [k for k in keys if k[1] == EXISTING]
