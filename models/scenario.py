@@ -19,11 +19,12 @@ BASE_SCENARIO = SCENARIO_DIR / "base.toml"
 
 
 def _p(unit: str, description: str, minimum: float | None = 0.0, maximum: float | None = None,
-       soft: float | None = None, infinite: bool = False):
+       soft: float | None = None, infinite: bool = False, choices: tuple[str, ...] = ()):
     """A scenario value's registry entry: unit, meaning, hard range [minimum, maximum] (an error outside),
-    a soft maximum (a warning above), and whether infinity means something ("no limit")."""
+    a soft maximum (a warning above), whether infinity means something ("no limit"), and for a word
+    value the words allowed (`choices`; a text value without choices is a quarter label)."""
     return field(metadata={"unit": unit, "description": description, "min": minimum, "max": maximum,
-                           "soft": soft, "infinite": infinite})
+                           "soft": soft, "infinite": infinite, "choices": choices})
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,13 @@ class Scenario:
     horizon_start: str = _p("quarter", "First quarter of the planning horizon.")
     horizon_end: str = _p("quarter", "Last quarter of the planning horizon.")
     quarter_days: float = _p("days", "Days per quarter.", 1, 100)
-    discount_rate_per_yr: float = _p("1/yr", "Discount rate r; df[t] = (1+r)^-((t+1)/4).", 0, 1)
+    discount_rate_per_yr: float = _p("1/yr", "Discount rate r of unlevered cash flows; df[t] = (1+r)^-((t+1)/4).",
+                                     0, 1)
+    valuation: str = _p("word", "Objective: apv (unlevered cash flows at r, project-debt tax shields at its "
+                        "rate, less issuance costs) or levered (every flow, financing included, at r).",
+                        choices=("apv", "levered"))
+    cost_of_equity_per_yr: float = _p("1/yr", "Cost of equity: discounts the flows to equity for the reported "
+                                      "equity NPV (not the objective).", 0, 1)
     terminal_quarters: int = _p("quarters", "Quarters the last quarter's net lease margin is held flat "
                                 "after the horizon (terminal value).", 0, 400)
     # bitcoin network
@@ -96,10 +103,14 @@ class Scenario:
     power_price_multiplier: float = _p("ratio", "Multiplier on every site's power price (sensitivities).",
                                        maximum=100, soft=5)
     # AI/HPC
-    lease_usd_per_kw_month: float = _p("USD/kW-month", "Lease rate per kW of critical IT in 2026Q1.",
-                                       maximum=1e4, soft=1000)
-    lease_escalator_per_yr: float = _p("1/yr", "Lease escalator, applied to all leased MW from 2026Q1.",
-                                       -0.99, 10)
+    lease_usd_per_kw_month: float = _p("USD/kW-month", "Market lease rate of new signings per kW of critical IT "
+                                       "in 2026Q1.", maximum=1e4, soft=1000)
+    lease_escalator_per_yr: float = _p("1/yr", "Contract escalator: a lease the plan signs keeps its signing "
+                                       "quarter's market rate, growing at this rate, for its term.", -0.99, 10)
+    lease_market_growth_per_yr: float = _p("1/yr", "Growth of the market rate of new signings from "
+                                           "lease_usd_per_kw_month: rate(t) = rate_2026 * (1+g)^(k/4).", -0.99, 10)
+    lease_term_quarters: int = _p("quarters", "Term of a lease the plan signs; then it re-prices at the market "
+                                  "rate for another term.", 1, 400)
     ai_billing_utilisation: float = _p("ratio", "Share of leased MW billed.", 0, 1)
     landlord_opex_share: float = _p("ratio", "Landlord opex as a share of lease revenue (NNN lease).", 0, 1)
     ai_capex_retrofit_usd_per_it_mw: float = _p("USD/IT MW", "AI capex per MW of IT load, retrofit site.",
@@ -151,6 +162,14 @@ class Scenario:
     equity_max_usd_per_quarter: float = _p("USD/quarter", "Most new equity raised per quarter (0: off).",
                                            maximum=1e13, soft=1e11)
     equity_issuance_cost_share: float = _p("ratio", "Issuance cost as a share of equity raised.", 0, 1)
+    # covenants
+    covenant_dscr_min: float = _p("ratio", "Least debt-service coverage: cash flow available for debt service "
+                                  "over interest plus scheduled principal, from the first grace period's end "
+                                  "(0: none).", 0, 10)
+    covenant_dscr_window_quarters: int = _p("quarters", "Quarters the DSCR test adds up (1: each quarter; 4: "
+                                            "trailing four quarters).", 1, 8)
+    covenant_leverage_max: float = _p("ratio", "Most debt (project debt + revolver) over trailing four-quarter "
+                                      "EBITDA at each quarter end (inf: none).", 0, infinite=True)
     # taxes
     tax_rate: float = _p("ratio", "Flat corporate tax rate on operating profit less depreciation and "
                          "interest.", 0, 1)
@@ -327,6 +346,11 @@ def _coerce(name: str, value: object, source: str) -> object:
         if not isinstance(value, dict):
             raise InputError(f"{where}: expected a table of numbers keyed by name, got {value!r}.")
         return {str(k): _number(f"{name}.{k}", v, source) for k, v in value.items()}
+    if kind == "str" and f.metadata["choices"]:
+        word = str(value).strip().lower()
+        if word not in f.metadata["choices"]:
+            raise InputError(f"{where}: '{value}' is not allowed; allowed: {', '.join(f.metadata['choices'])}.")
+        return word
     if kind == "str":
         if not is_quarter(value):
             raise InputError(f"{where}: '{value}' is not a quarter label; allowed: YYYYQn with n in 1-4, "

@@ -8,13 +8,13 @@ and a coupling family freezes what it reads (terms.py), so a wrong order is an e
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
-from optimizer.formulation import (capex_budget, carbon, earliest_revenue, financing, flexibility, halls, lead_time,
+from optimizer.formulation import (capex_budget, carbon, covenants, earliest_revenue, financing, flexibility, halls, lead_time,
                                    leasing, liquidity, mining, mining_commitment, objective, power, site_opening, taxes,
                                    utilization)
 from optimizer.formulation.terms import CashLine, Terms, ordered
 
 FAMILIES = (mining, mining_commitment, halls, flexibility, site_opening, lead_time, leasing, earliest_revenue, utilization, financing,
-            power, carbon, capex_budget, taxes, liquidity, objective)
+            power, carbon, capex_budget, taxes, covenants, liquidity, objective)
 
 
 def family_name(family) -> str:

@@ -15,7 +15,7 @@ import pyomo.environ as pyo
 
 from optimizer.build import FAMILIES
 from optimizer.data import ModelData
-from optimizer.formulation import halls, mining, power
+from optimizer.formulation import financing, halls, mining, objective, power
 from optimizer.formulation.terms import CashLine
 from optimizer.marginals import marginal_values
 from optimizer.solve import SolveInfo
@@ -93,8 +93,7 @@ def cashflow_table(m: pyo.ConcreteModel, d: ModelData) -> pd.DataFrame:
     for name, values in _columns(keys, [family.cashflow_columns(m, d) for family in FAMILIES]).items():
         table[name] = values
     table.loc[table["period"] != "horizon", "cash_balance_usd"] = None
-    table["discount_factor"] = [d.discount_factor[j] for j, _ in keys]
-    table["discounted_cash_flow_usd"] = table["net_cash_flow_usd"] * table["discount_factor"]
+    objective.value_columns(table, d, lines)
     return table
 
 
@@ -168,6 +167,27 @@ def emissions_by_year_table(d: ModelData, emissions: pd.DataFrame) -> pd.DataFra
     return annual
 
 
+def value_kpis(info: SolveInfo, d: ModelData, cashflow: pd.DataFrame) -> dict:
+    """The plan's value (objective.py N1-N4, expected over scenarios): npv_usd is the objective's value (APV
+    or levered NPV, the tie-break added back); its parts rebuilt from CashFlow."""
+    p = cashflow["scenario"].map(d.probability)
+    pv = lambda column, factor="discount_factor": float((p * cashflow[column] * cashflow[factor]).sum())  # noqa: E731
+    tiebreak = sum(d.probability[w] * financing.tiebreak_usd(cashflow, w) for w in d.scenarios)
+    return {
+        "valuation": d.base.valuation,
+        "npv_usd": None if info.npv_usd is None else info.npv_usd + tiebreak,
+        "npv_from_cashflow_usd": float((p * cashflow["discounted_cash_flow_usd"]).sum()),
+        "undrawn_tiebreak_usd": tiebreak,
+        "unlevered_npv_usd": pv("unlevered_free_cash_flow_usd"),
+        "tax_shield_npv_usd": pv("interest_tax_shield_usd", "debt_discount_factor"),
+        "issuance_cost_npv_usd": pv("equity_issuance_cost_usd"),
+        "apv_usd": pv("unlevered_free_cash_flow_usd") + pv("interest_tax_shield_usd", "debt_discount_factor")
+        - pv("equity_issuance_cost_usd"),
+        "levered_npv_usd": pv("net_cash_flow_usd"),
+        "equity_npv_usd": pv("net_cash_flow_usd", "equity_discount_factor"),
+    }
+
+
 def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.DataFrame,
          builds: pd.DataFrame, annual: pd.DataFrame) -> dict:
     first = schedule[schedule["scenario"] == d.scenarios[0]]
@@ -175,9 +195,7 @@ def kpis(info: SolveInfo, d: ModelData, schedule: pd.DataFrame, cashflow: pd.Dat
     cash = cashflow[cashflow["scenario"] == d.scenarios[0]]
     return {
         "status": info.status,
-        "npv_usd": info.npv_usd,
-        "npv_from_cashflow_usd": float(np.dot(
-            [d.probability[w] for w in cashflow["scenario"]], cashflow["discounted_cash_flow_usd"])),
+        **value_kpis(info, d, cashflow),
         "bound_usd": info.bound_usd,
         "mip_gap": info.mip_gap,
         "lp_relaxation_npv_usd": info.lp_relaxation_npv_usd,

@@ -45,7 +45,7 @@ NEUTRAL_MONEY = dict(
     utilization_min_share=0.0, opening_cash_usd=0.0, cash_floor_usd=float("-inf"), loan_to_cost=0.0,
     revolver_limit_usd=0.0, equity_max_usd_per_quarter=0.0, tax_rate=0.0, carbon_price_usd_per_t=0.0,
     carbon_cap_tco2_per_year=float("inf"), carbon_intensity_cap_tco2_per_mwh=float("inf"),
-    certificate_limit_mwh_per_year=0.0,
+    certificate_limit_mwh_per_year=0.0, covenant_dscr_min=0.0,
 )
 
 
@@ -56,9 +56,14 @@ NEUTRAL_MINING = dict(hashrate_feedback=0, halving_hashrate_dip=0.95, halving_re
                       asic_purchase_max_ths_per_quarter=0.0, fleet_retire_quarter="2099Q4")
 
 
+# One lease path for every MW, as in v1, for the families that are not about lease cohorts: with the contract
+# escalator equal to the market growth a cohort's rate is the market rate of every quarter (leasing.py X7).
+NEUTRAL_LEASES = dict(lease_escalator_per_yr=0.02, lease_market_growth_per_yr=0.02)
+
+
 def make_scenario(**values):
-    """The base scenario with the money, carbon and fleet families neutral and some values replaced."""
-    return load_scenario().with_values(**{**NEUTRAL_MONEY, **NEUTRAL_MINING, **values})
+    """The base scenario with the money, carbon, fleet and lease-cohort families neutral and some values replaced."""
+    return load_scenario().with_values(**{**NEUTRAL_MONEY, **NEUTRAL_MINING, **NEUTRAL_LEASES, **values})
 
 
 def solve_plan(sites: pd.DataFrame, scenario, gap: float = 1e-9):

@@ -21,6 +21,9 @@ Equations:
          post-horizon quarter
     (F6) equity: cash in Eq[t] (issued at fair value: in the cash balance, not in the NPV); its issuance
          cost iss * Eq[t] is a loss to existing holders (in the NPV)
+    (F7) interest tax shield of project debt: TS[j] = tau * rho_p/4 * BP[j-1], j = 1..T (tau: taxes.py)
+    (F8) undrawn tie-break: eps * sum_t (BP[t] + BR[t]) leaves the objective (eps = $10 per $M-quarter), so
+         that debt that adds no value is not held
 """
 
 import pyomo.environ as pyo
@@ -32,6 +35,7 @@ from optimizer.formulation.halls import capex_paid_through
 from optimizer.formulation.terms import CashLine
 
 MUSD = 1e6
+UNDRAWN_TIEBREAK_PER_QUARTER = 1e-5   # eps: USD per USD of debt balance per quarter
 REQUIRES = (halls, leasing)
 DRAW = CashLine("project_debt_draw_usd", +1, "financing")
 REPAY = CashLine("project_debt_repayment_usd", -1, "financing")
@@ -61,6 +65,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.EQUITY_TW = pyo.Set(initialize=_on(sc.equity_max_usd_per_quarter > 0, m), dimen=2)
     _project_debt(m, d)
     _revolver(m, d)
+    _tax_shield_and_tiebreak(m, d)
     m.equity_raised_musd = pyo.Var(m.EQUITY_TW, bounds=(0, sc.equity_max_usd_per_quarter / MUSD))
     for (t, w) in m.EQUITY_TW:
         m.terms.add_cash(EQUITY.name, t, w, MUSD * m.equity_raised_musd[t, w])
@@ -98,6 +103,25 @@ def _revolver(m: pyo.ConcreteModel, d: ModelData) -> None:
                REVOLVER_REPAY, sc.revolver_rate_per_yr)
 
 
+def _tax_shield_and_tiebreak(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """F7 TS[j, w] in USD (the APV counts it at the project-debt rate) and F8 the tie-break per scenario."""
+    sc, bp = d.base, m.project_debt_balance_musd
+    shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4 * MUSD
+    m.interest_tax_shield_usd = pyo.Expression(
+        [(j, w) for (j, w) in m.PROJECT_DEBT_TW] + ([(d.n_quarters, w) for w in m.W]
+                                                  if d.n_extended > d.n_quarters and len(m.PROJECT_DEBT_TW) else []),
+        rule=lambda m, j, w: shield * bp[j - 1, w] if j > 0 else 0.0)
+    m.undrawn_tiebreak_usd = pyo.Expression(m.W, rule=lambda m, w: UNDRAWN_TIEBREAK_PER_QUARTER * MUSD * (
+        sum(bp[t, w] for t in m.T if (t, w) in bp) + sum(
+            m.revolver_balance_musd[t, w] for t in m.T if (t, w) in m.revolver_balance_musd)))
+
+
+def tiebreak_usd(cashflow, w: str) -> float:
+    """F8 from CashFlow: eps * the scenario's debt balances summed over the horizon."""
+    c = cashflow[(cashflow["scenario"] == w) & (cashflow["period"] == "horizon")]
+    return UNDRAWN_TIEBREAK_PER_QUARTER * float((c["project_debt_balance_usd"] + c["revolver_balance_usd"]).sum())
+
+
 def _debt_cash(m, d: ModelData, keys, draw, repay, balance, draw_line, repay_line, rate: float) -> None:
     """F3-F5 cash lines of one facility: draws, repayments, interest on the opening balance, and the
     balance left at the horizon end repaid (with its interest) in the first post-horizon quarter."""
@@ -114,7 +138,8 @@ def _debt_cash(m, d: ModelData, keys, draw, repay, balance, draw_line, repay_lin
 
 def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     return {"project_debt_balance_usd": values(m.project_debt_balance_musd, m.PROJECT_DEBT_TW, MUSD),
-            "revolver_balance_usd": values(m.revolver_balance_musd, m.REVOLVER_TW, MUSD)}
+            "revolver_balance_usd": values(m.revolver_balance_musd, m.REVOLVER_TW, MUSD),
+            "interest_tax_shield_usd": values(m.interest_tax_shield_usd, list(m.interest_tax_shield_usd))}
 
 
 schedule_columns = no_columns
@@ -151,6 +176,11 @@ def check(plan) -> list[str]:
         if owed > TOL_USD and (not len(tail) or off(
                 tail["project_debt_repayment_usd"].iloc[0] + tail["revolver_repayment_usd"].iloc[0], owed)):
             problems.append(f"financing: the debt owed at the horizon end is not repaid after it ({w}).")
+        every = plan.cashflow[plan.cashflow["scenario"] == w].reset_index(drop=True)
+        shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4 * every["project_debt_balance_usd"].fillna(0.0).shift(
+            1, fill_value=0.0)
+        if off(every["interest_tax_shield_usd"], shield):
+            problems.append(f"financing: the interest tax shield is not the tax rate on project-debt interest ({w}).")
         if off(c["equity_issuance_cost_usd"], sc.equity_issuance_cost_share * c["equity_raised_usd"]) or (
                 c["equity_raised_usd"] > sc.equity_max_usd_per_quarter + TOL_USD).any():
             problems.append(f"financing: equity raised or its issuance cost is off ({w}).")

@@ -20,11 +20,21 @@ EQUITY = dict(**BTC, opening_cash_usd=0.0, cash_floor_usd=0.0, equity_max_usd_pe
 
 def test_loan_to_cost_lets_the_hall_start_earlier_than_cash_alone():
     """F1/F2: with 80% loan-to-cost the hall starts in 2027Q1 instead of the cash-only quarter, and
-    draws never exceed 80% of the capex paid so far."""
+    draws never exceed 80% of the capex paid so far; under the levered v1 objective (debt at 0% against a
+    10% discount rate adds value) the model draws all 80%, under APV (no tax: debt adds nothing) only what
+    keeps cash on its floor, repaying nothing early (F8 holds no more than that)."""
     sites = make_sites(MINER, HALL)
     money = dict(btc_price_usd_2026=150_000, opening_cash_usd=10e6, cash_floor_usd=0.0)
     cash_only, d = solve_case(sites, **money)
-    levered, _ = solve_case(sites, **money, loan_to_cost=0.8, project_debt_rate_per_yr=0.0)
+    levered, _ = solve_case(sites, **money, loan_to_cost=0.8, project_debt_rate_per_yr=0.0, valuation="levered")
+    apv, _ = solve_case(sites, **money, loan_to_cost=0.8, project_debt_rate_per_yr=0.0)
+    assert list(apv.builds["start_quarter"]) == ["2027Q1"]
+    horizon = apv.cashflow[apv.cashflow["period"] == "horizon"]
+    needed = horizon["project_debt_draw_usd"] > 1.0
+    assert needed.any() and horizon["cash_balance_usd"][needed].tolist() == approx([0.0] * needed.sum())  # floor
+    assert apv.cashflow["project_debt_draw_usd"].sum() < 0.8 * d.base.ai_capex_retrofit_usd_per_it_mw * B - 1e6
+    assert apv.kpis["npv_usd"] == approx(apv.kpis["unlevered_npv_usd"]) and apv.kpis["npv_usd"] > cash_only.kpis[
+        "npv_usd"]
     assert d.quarters.index(cash_only.builds["start_quarter"].iloc[0]) == earliest_start_by_cash(d, 10e6, 0.0) > 0
     assert list(levered.builds["start_quarter"]) == ["2027Q1"]
     flows = levered.cashflow
@@ -36,14 +46,14 @@ def test_loan_to_cost_lets_the_hall_start_earlier_than_cash_alone():
 
 
 def test_project_debt_draws_the_most_allowed_and_amortises_it_after_the_grace():
-    """F1/F2/F3/F4/F5: 80% LTC at 8% against a 10% discount rate: every dollar drawn is worth more
+    """F1/F2/F3/F4/F5, levered (v1) objective: 80% LTC at 8% against a 10% discount rate: every dollar drawn is worth more
     than its repayments and interest discounted, earlier draws the most, so the model draws LTC x capex
     paid in each build quarter (F1 and F2 both bind: 0.8 c B in all). Each draw is repaid in 6 equal
     quarters after a 1-quarter grace (F3), interest is 2% a quarter on the opening balance (F4), and
     the balance left at the horizon end is repaid, with one quarter's interest, in 2029Q1 (F5)."""
     sites = make_sites(HALL)
-    plan, d = solve_case(sites, **DEBT)
-    unlevered, _ = solve_case(sites, **{**DEBT, "loan_to_cost": 0.0})
+    plan, d = solve_case(sites, **DEBT, valuation="levered")
+    unlevered, _ = solve_case(sites, **{**DEBT, "loan_to_cost": 0.0}, valuation="levered")
     sc = d.base
     assert list(plan.builds["start_quarter"]) == ["2027Q1"]
     draws = [sc.loan_to_cost * capex(d, t) for t in range(T)]
@@ -66,6 +76,31 @@ def test_project_debt_draws_the_most_allowed_and_amortises_it_after_the_grace():
     base = npv(d, [lease_margin(d, j) - capex(d, j) for j in range(T + d.base.terminal_quarters)])
     assert unlevered.kpis["npv_usd"] == approx(base)
     assert plan.kpis["npv_usd"] == approx(base + debt_value)
+
+
+def test_apv_holds_no_debt_it_does_not_need_and_values_the_tax_shield_of_what_it_draws():
+    """N2/F7/F8: the levered case above under APV. No tax: debt adds no value, opening cash pays the hall, so
+    nothing is drawn (F8) and the APV is the unlevered NPV, which is the levered objective's NPV without the
+    debt. A 25% tax rate: each dollar of project debt saves tau * rho/4 of its opening balance a quarter, valued
+    at the debt rate (F7), so the model draws the most allowed again (no bonus depreciation, so the losses of the
+    build year are used within the horizon and the interest deduction is worth its shield); the shield column is that hand schedule and
+    the APV is unlevered NPV + sum_j df_d[j] TS[j]."""
+    sites = make_sites(HALL)
+    plan, d = solve_case(sites, **DEBT)
+    assert plan.cashflow["project_debt_draw_usd"].abs().max() < 1e-3
+    base = npv(d, [lease_margin(d, j) - capex(d, j) for j in range(T + d.base.terminal_quarters)])
+    assert plan.kpis["npv_usd"] == approx(base) and plan.kpis["apv_usd"] == approx(base)
+    taxed, d = solve_case(sites, **DEBT, tax_rate=0.25, bonus_depreciation_share=0.0)  # taxable from 2028Q1
+    sc = d.base
+    draws = [sc.loan_to_cost * capex(d, t) for t in range(T)]
+    assert column(taxed, "project_debt_draw_usd")[:T] == approx(draws)
+    _, balance, _ = debt_schedule(d, draws)
+    shield = [0.0] + [0.25 * sc.project_debt_rate_per_yr / 4 * b for b in balance]
+    assert column(taxed, "interest_tax_shield_usd")[:T + 1] == approx(shield)
+    pv = sum(s * (1 + sc.project_debt_rate_per_yr) ** (-(j + 1) / 4) for j, s in enumerate(shield))
+    k = taxed.kpis
+    assert k["tax_shield_npv_usd"] == approx(pv) and pv > 1e5
+    assert k["npv_usd"] == approx(k["unlevered_npv_usd"] + pv) == approx(k["apv_usd"])
 
 
 def test_equity_is_raised_only_to_keep_the_floor_and_its_issuance_cost_is_the_npv_loss():
@@ -127,6 +162,9 @@ FINANCING_PARTS = [
                  id="F5 repayment at the end"),
     pytest.param("cashflow", 0, "equity_raised_usd", dict(by=1e6),
                  "financing: equity raised or its issuance cost is off (base).", id="F6 equity issuance"),
+    pytest.param("cashflow", 3, "interest_tax_shield_usd", dict(by=1e3),
+                 "financing: the interest tax shield is not the tax rate on project-debt interest (base).",
+                 id="F7 tax shield"),
 ]
 
 
