@@ -27,7 +27,7 @@ import numpy_financial as npf
 import pandas as pd
 
 from optimizer.build import cash_lines
-from optimizer.formulation import financing, flexibility, halls, mining, site_opening, taxes
+from optimizer.formulation import covenants, financing, flexibility, halls, mining, site_opening, taxes
 from optimizer.formulation.family import TOL_USD
 
 QUARTERS_PER_YEAR = 4
@@ -52,22 +52,15 @@ def _of(lines, category: str) -> list:
     return [line for line in lines if line.category == category]
 
 
-def unlevered_from_lines(cashflow: pd.DataFrame, tax_rate: pd.Series, lines=None) -> pd.Series:
-    """UFCF = OP - NCX - (taxes + tau * interest), row by row; `tax_rate` aligned with the rows."""
-    lines = lines or cash_lines()
-    return (_signed(cashflow, _of(lines, "operating")) + _signed(cashflow, _of(lines, "capex"))
-            + _signed(cashflow, _of(lines, "tax")) - tax_rate * cashflow[financing.INTEREST.name])
-
-
 def _tax_rate(plan) -> pd.Series:
     return plan.cashflow["scenario"].map({w: sc.tax_rate for w, sc in plan.data.scenario_values.items()})
 
 
 def unlevered_fcf_usd(plan) -> pd.DataFrame:
     """Per (quarter, scenario), horizon and tail: OP, NCX, taxes, UT and UFCF (CashFlow's
-    unlevered_free_cash_flow_usd where the plan exports it, else OP - NCX - UT)."""
+    unlevered_free_cash_flow_usd = OP - NCX - UT, objective.py N2)."""
     c, lines, tau = plan.cashflow, plan.cash_lines, _tax_rate(plan)
-    ufcf = c[UFCF] if UFCF in c else unlevered_from_lines(c, tau, lines)
+    ufcf = c[UFCF]
     return pd.DataFrame({
         "quarter": c["quarter"], "scenario": c["scenario"], "period": c["period"],
         "operating_cash_usd": _signed(c, _of(lines, "operating")),
@@ -136,8 +129,7 @@ def dscr_by_quarter(cashflow: pd.DataFrame, window_quarters: int = DSCR_WINDOW_Q
     no quarter services debt."""
     lines = lines or cash_lines()
     c = cashflow[cashflow["period"] == "horizon"].reset_index(drop=True)
-    cfads = _signed(c, _of(lines, "operating")) + _signed(c, _of(lines, "tax"))
-    service = c[financing.INTEREST.name] + c[financing.REPAY.name]
+    cfads, service = covenants.dscr_parts(c, _of(lines, "operating"))
     frame = pd.DataFrame({"quarter": c["quarter"], "scenario": c["scenario"], "debt_service_quarter_usd": service,
                           "cfads_usd": cfads, "debt_service_usd": service})
     trailing = lambda s: s.rolling(window_quarters, min_periods=1).sum()  # noqa: E731
@@ -156,7 +148,7 @@ def figures(plan) -> dict:
     quarters = list(flows["quarter"])
     year, quarter = payback(quarters, flows[UFCF])
     need, need_quarter = peak_funding(quarters, flows[UFCF])
-    dscr = dscr_by_quarter(plan.cashflow, DSCR_WINDOW_QUARTERS, plan.cash_lines)
+    dscr = dscr_by_quarter(plan.cashflow, plan.data.base.covenant_dscr_window_quarters, plan.cash_lines)
     worst = dscr.loc[dscr["dscr"].idxmin()] if len(dscr) else None
     return {
         "irr_project_per_yr": irr_per_yr(flows[UFCF]),
@@ -167,7 +159,7 @@ def figures(plan) -> dict:
         "min_dscr": None if worst is None else float(worst["dscr"]),
         "min_dscr_quarter": None if worst is None else str(worst["quarter"]),
         "min_dscr_scenario": None if worst is None else str(worst["scenario"]),
-        "dscr_window_quarters": DSCR_WINDOW_QUARTERS,
+        "dscr_window_quarters": plan.data.base.covenant_dscr_window_quarters,
     }
 
 

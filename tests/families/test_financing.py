@@ -176,3 +176,19 @@ def test_check_flags_a_broken_financing_line(financed, table, row, column, chang
     equity raised without its issuance cost."""
     assert financing.check(financed) == []
     assert financing.check(corrupt(financed, table, row, column, **change)) == [problem]
+
+
+def test_reference_plan_holds_no_revolver_that_cash_above_the_floor_could_repay(reference_plan):
+    """F8 under APV on the base plan: in no quarter is a revolver balance held while cash exceeds the floor by
+    more than that balance (it would be repaid: the revolver adds no value, the tie-break costs), and the value
+    reconciles: APV = unlevered NPV + tax shields at the debt rate - issuance costs = the objective."""
+    plan = reference_plan
+    c = plan.cashflow[plan.cashflow["period"] == "horizon"]
+    spare = c["cash_balance_usd"] - plan.data.base.cash_floor_usd
+    assert c["revolver_balance_usd"].max() > 1e6  # the plan does need it
+    assert not ((c["revolver_balance_usd"] > 1e3) & (spare > c["revolver_balance_usd"] + 1e3)).any()
+    assert not ((c["revolver_balance_usd"] > 1e3) & (spare > 1e3)).any()  # drawn only at the floor
+    k = plan.kpis
+    assert k["valuation"] == "apv"
+    assert k["apv_usd"] == approx(k["unlevered_npv_usd"] + k["tax_shield_npv_usd"] - k["issuance_cost_npv_usd"])
+    assert k["npv_usd"] == pytest.approx(k["apv_usd"], rel=1e-9)
