@@ -25,9 +25,11 @@ IIS_STRATEGIES = (2, 20)
 MOST_CHANGES = 8
 
 
-def limits(families=FAMILIES) -> dict[str, Limit]:
-    """component name -> the Limit a family declares for it."""
-    return {limit.component: limit for family in families for limit in family.LIMITS}
+def limits(families=FAMILIES, m: pyo.ConcreteModel | None = None) -> dict[str, Limit]:
+    """component name -> the Limit a family declares for it, and those a request added to model `m`
+    (`m.planner_limits`, e.g. the rows that keep an approved plan: optimizer/pipeline.py)."""
+    added = tuple(getattr(m, "planner_limits", ())) if m is not None else ()
+    return {limit.component: limit for limit in (*(x for f in families for x in f.LIMITS), *added)}
 
 
 def explain_infeasible(m: pyo.ConcreteModel, d: ModelData) -> str:
@@ -75,7 +77,7 @@ def iis_members(m: pyo.ConcreteModel) -> list[tuple[Limit, tuple]]:
             break
     else:
         return []
-    known = limits()
+    known = limits(m=m)
     rows = solver._solver_con_to_pyomo_con_map
     columns = {index: var_id for var_id, index in solver._pyomo_var_to_solver_var_map.items()}
     members = [rows[i] for i in iis.row_index_] + [solver._vars[columns[j]][0] for j in iis.col_index_]
@@ -94,7 +96,7 @@ def elastic_relaxation(m: pyo.ConcreteModel, d: ModelData) -> list[str]:
     elastic.slack = pyo.Var(pyo.Any, dense=False, domain=pyo.NonNegativeReals)
     elastic.rows = pyo.ConstraintList()
     rows, bounds, penalty, owner = [], [], [], {}
-    for limit in limits().values():
+    for limit in limits(m=m).values():
         if limit.change is None:
             continue
         for member in m.component(limit.component).values():

@@ -2,7 +2,8 @@
 
 The manifest holds sha256 hashes of the site file and of every scenario file in the `extends` chain,
 the `--set` overrides, the resolved scenario values, package versions (pyomo, highspy, HiGHS, pandas,
-hashpivot), solver options, threads, seed, timestamps, status and gap.
+hashpivot), solver options, threads, seed, timestamps, status and gap; a re-plan of an approved plan
+(`solve --from approved.xlsx --freeze-until Q`) also records that plan, its hash and the freeze quarter.
 """
 
 import hashlib
@@ -33,8 +34,12 @@ def now() -> str:
 
 
 def build_manifest(sites_path, sources: dict, overrides: tuple, scenario_values: list[dict],
-                   options: SolveOptions, info: SolveInfo, started: str) -> dict:
+                   options: SolveOptions, info: SolveInfo, started: str, approved=None) -> dict:
+    """The run record; with `approved` (pipeline.Approved: `solve --from --freeze-until`) also the approved
+    plan's file and hash, the freeze quarter (`hashpivot diff` reads it back) and whether HiGHS started from it."""
     files = sorted({s for s in sources.values() if not s.startswith("--set")})
+    frozen = {} if approved is None else {"approved_plan": approved.path, "approved_plan_sha256": sha256(approved.path),
+                                          "freeze_until": approved.freeze_until, "mip_start": info.start}
     return {
         "hashpivot_manifest": 1,
         "started_utc": started,
@@ -43,6 +48,7 @@ def build_manifest(sites_path, sources: dict, overrides: tuple, scenario_values:
         "site_file_sha256": sha256(sites_path),
         "scenario_files": {f: sha256(f) for f in files},
         "overrides": list(overrides),
+        **frozen,
         "scenario": {row["key"]: row["value"] for row in scenario_values},
         "versions": {**versions(), "HiGHS": info.solver, "python": platform.python_version()},
         "solver_options": {"gap": options.gap, "time_limit": options.time_limit, "threads": options.threads,

@@ -241,3 +241,52 @@ def scenario_fix(scenario: str | Path, plan: bool = False) -> tuple[str, str]:
         return (f"scenario {path.stem}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in a scenario "
                 f"file that extends {path.stem} (hashpivot scenarios new NAME --extends {path.stem})")
     return f"scenario {path}", f"the TOML line {{market}} = {{value}} under [{ABSORPTION}] in {path}"
+
+
+# ------------------------------------------------------------------------- the approved plan's decisions
+DECISION_COLUMNS = ("site", "quarter", "halls_started", "site_open", "asic_bought_ths")
+SCHEDULE_NEEDS = ("site", "quarter", "scenario", "ai_halls_started", "site_opening_usd", "asic_bought_ths")
+
+
+def read_decisions(path: str | Path) -> pd.DataFrame:
+    """The build decisions of a plan workbook's Schedule sheet (first scenario: build decisions are shared by
+    all), one row per (site, quarter) in the plan's order: halls_started N[s,t] (cumulative, whole halls),
+    site_open z[s,t] (1 from the first quarter that pays an opening cost, else from the first hall start:
+    an opening that costs nothing is only known by its first hall) and asic_bought_ths (TH/s bought in t)."""
+    path = Path(path)
+    try:
+        raw = pd.read_excel(path, sheet_name="Schedule")
+    except (OSError, ValueError, KeyError) as problem:
+        raise InputError(f"{path}: cannot read the Schedule sheet of a plan workbook ({problem}); --freeze-until "
+                         "reads the approved plan's decisions from it.") from None
+    missing = [c for c in SCHEDULE_NEEDS if c not in raw.columns]
+    if missing:
+        raise InputError(f"{path} (Schedule sheet): no column {missing[0]}; --freeze-until needs a plan workbook "
+                         "written by hashpivot solve.")
+    rows = raw[raw["scenario"] == raw["scenario"].iloc[0]] if len(raw) else raw
+    numbers = {c: pd.to_numeric(rows[c], errors="coerce") for c in SCHEDULE_NEEDS[3:]}
+    for column, values in numbers.items():
+        bad = values.isna() | ((values - values.round()).abs() > 1e-6 if column == "ai_halls_started" else False)
+        if bad.any():
+            i = bad.to_numpy().nonzero()[0][0]
+            kind = "a whole number of halls" if column == "ai_halls_started" else "a number"
+            raise InputError(f"{path} (Schedule sheet): row {int(rows.index[i]) + 2}, field {column}: "
+                             f"'{rows[column].iloc[i]}' is not {kind}; --freeze-until reads the approved plan's "
+                             "decisions from it.")
+    table = pd.DataFrame({"site": rows["site"].astype(str).to_numpy(),
+                          "quarter": rows["quarter"].astype(str).to_numpy(),
+                          "halls_started": numbers["ai_halls_started"].round().astype(int).to_numpy(),
+                          "paid": numbers["site_opening_usd"].to_numpy(),
+                          "asic_bought_ths": numbers["asic_bought_ths"].to_numpy()})
+    opened = {site: _opening_quarter(group) for site, group in table.groupby("site", sort=False)}
+    table["site_open"] = [int(opened[s] is not None and q >= opened[s])
+                          for s, q in zip(table["site"], table["quarter"])]
+    return table[list(DECISION_COLUMNS)]
+
+
+def _opening_quarter(rows: pd.DataFrame) -> str | None:
+    """The quarter a site opened: the first that pays an opening cost (over 1 USD), else its first hall start."""
+    for flag in (rows["paid"] > 1.0, rows["halls_started"] > 0):
+        if flag.any():
+            return str(rows.loc[flag, "quarter"].min())
+    return None

@@ -1,7 +1,8 @@
 """Solve the MILP with HiGHS through `pyomo.contrib.solver`, and measure what a planner should see.
 
 Reports: status, NPV (objective), best bound, MIP gap, LP-relaxation objective and gap
-(|z_LP - z_MIP| / |z_MIP|), model size (rows, columns, nonzeros, integers), build and solve seconds.
+(|z_LP - z_MIP| / |z_MIP|), model size (rows, columns, nonzeros, integers), build and solve seconds, and
+with a MIP start (`SolveOptions.start`, e.g. an approved plan) whether HiGHS began from it.
 """
 
 import threading
@@ -9,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
@@ -32,6 +34,7 @@ class SolveOptions:
     seed: int = 0
     deadline: float | None = None     # time.monotonic() by which HiGHS must stop (build time counts)
     write_model: tuple = ()           # files (.mps or .lp) to write the model HiGHS solves to, before it runs
+    start: tuple = ()                 # ((component, index, value), ...): a MIP start (a plan to begin from)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ class SolveInfo:
     threads: int | None
     gap_target: float
     time_limit: float | None
+    start: str | None = None            # with a MIP start: "used" (HiGHS's first plan is it), "not used", None
+    start_npv_usd: float | None = None  # the NPV of that first plan: the start completed by HiGHS
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -93,10 +98,11 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
     with SOLVE_LOCK:
         highspy.Highs.resetGlobalScheduler(True)  # let the thread count change between solves
         started = time.perf_counter()
-        if progress is not None or options.write_model:
+        if progress is not None or options.write_model or options.start:
             solver.set_instance(model)  # persistent: the solve below reuses this HiGHS object and its callbacks
         if progress is not None:
             _report(solver._solver_model, progress)
+        start = MipStart(solver, model, options.start) if options.start else None
         if options.write_model:
             solver._solver_model.setOptionValue("output_flag", False)  # HiGHS would print to stdout (--json)
         for path in options.write_model:
@@ -128,7 +134,51 @@ def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: 
         rows=lp.num_row_, columns=lp.num_col_, nonzeros=len(lp.a_matrix_.value_), integer_columns=integers,
         solver=f"HiGHS {'.'.join(map(str, solver.version()))}", threads=options.threads,
         gap_target=options.gap, time_limit=options.time_limit,
+        start=start.verdict() if start else None,
+        start_npv_usd=start.npv_usd() if start and start.verdict() == "used" else None,
     )
+
+
+class MipStart:
+    """A MIP start handed to HiGHS (setSolution with the values of some columns, before the run) and whether
+    HiGHS began from it. HiGHS completes a partial start by fixing its integer values and solving the LP of
+    the rest (its continuous values are not used), and drops a start that is infeasible; so the start was used
+    when HiGHS's first improving plan carries the start's integer values."""
+
+    def __init__(self, solver: Highs, model: pyo.ConcreteModel, entries: tuple):
+        columns, values, integer = [], [], []
+        for name, index, value in entries:
+            component = model.component(name)
+            column = solver._pyomo_var_to_solver_var_map.get(id(component[index])) \
+                if component is not None and index in component else None
+            if column is not None:
+                integer.append(component[index].is_integer())
+                columns.append(column)
+                values.append(float(value))
+        self.columns = np.array(columns, dtype=np.int32)
+        self.values = np.array(values, dtype=np.float64)
+        self.integer = np.array(integer, dtype=bool)
+        self.first = None  # (objective, values at the start's integer columns) of HiGHS's first improving plan
+        highs = solver._solver_model
+        if len(columns):
+            highs.setOptionValue("output_flag", False)  # HiGHS prints each start value outside its new bounds
+            highs.setSolution(len(columns), self.columns, self.values)
+            highs.cbMipImprovingSolution.subscribe(self._record)
+
+    def _record(self, event) -> None:
+        if self.first is None:
+            out = event.data_out
+            self.first = (out.objective_function_value, np.asarray(out.mip_solution)[self.columns[self.integer]])
+
+    def verdict(self) -> str | None:
+        """'used', 'not used', or None when HiGHS reported no improving plan (nothing to compare)."""
+        if self.first is None or not self.integer.any():
+            return None
+        same = np.allclose(self.first[1], self.values[self.integer], rtol=0.0, atol=1e-6)
+        return "used" if same else "not used"
+
+    def npv_usd(self) -> float | None:
+        return None if self.first is None else self.first[0] * OBJECTIVE_SCALE_USD
 
 
 def _report(highs: highspy.Highs, progress) -> None:

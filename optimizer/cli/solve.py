@@ -33,6 +33,12 @@ def solve(
     manifest_out: Annotated[Optional[Path], typer.Option("--manifest", help="Also write the run record (JSON).")] = None,
     gpkg_out: Annotated[Optional[Path], typer.Option("--gpkg", help="Also write site results with geometry (GeoPackage).")] = None,
     from_plan: Annotated[Optional[Path], typer.Option("--from", help="Re-solve from a plan workbook's Sites and Assumptions sheets (as edited); --set still applies.")] = None,
+    freeze_until: Annotated[Optional[str], typer.Option(
+        "--freeze-until", metavar="QUARTER",
+        help="With --from: keep the plan's hall starts, site openings and ASIC purchases up to this quarter "
+             "(included), re-plan the rest, starting HiGHS from the plan.")] = None,
+    mip_start: Annotated[bool, typer.Option(
+        "--mip-start/--no-mip-start", help="With --freeze-until: start HiGHS from the approved plan.")] = True,
     csv_dir: Annotated[Optional[Path], typer.Option("--csv", help="Also write every table as CSV into this folder.")] = None,
     parquet_dir: Annotated[Optional[Path], typer.Option("--parquet", help="Also write every table as Parquet into this folder.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress line while solving.")] = False,
@@ -50,7 +56,8 @@ def solve(
     started, clock = now(), time.monotonic()  # --time-limit counts from here: reading, build and solve
     request = pipeline.Request(sites=str(sites), scenario=scenario, overrides=tuple(set_ or ()),
                                from_plan=None if from_plan is None else str(from_plan), gap=gap,
-                               time_limit=time_limit, threads=threads)
+                               time_limit=time_limit, threads=threads, freeze_until=freeze_until,
+                               mip_start=mip_start)
     try:
         check_outputs([Output("--out", out_path, ".xlsx", "workbook"), Output("--json-out", json_out),
                        Output("--manifest", manifest_out), Output("--gpkg", gpkg_out, ".gpkg", "GeoPackage"),
@@ -85,7 +92,7 @@ def solve(
             fail(f"HiGHS ended without a plan ({info.status}, {info.termination}), so nothing was written.",
                  EXIT_SOLVER)
         manifest = build_manifest(inputs.site_file, inputs.sources, request.overrides, inputs.scenario.describe(),
-                                  request.options, info, started)
+                                  request.options, info, started, approved=inputs.approved)
         write_workbook(plan, out_path, manifest)
         if json_out:
             write_json(kpi_json(plan), json_out)
@@ -98,6 +105,8 @@ def solve(
                 write_tables(plan, folder, kind, force)
     except KeyboardInterrupt:
         fail("Interrupted: nothing was written.", EXIT_INTERRUPTED)
+    for warning in outcome.warnings:
+        err.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     for violation in outcome.violations:
         err.print(f"check failed: {violation}", markup=False, highlight=False, soft_wrap=True)
     if info.status != "optimal":
