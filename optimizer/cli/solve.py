@@ -123,7 +123,13 @@ def print_summary(plan, out_path: Path) -> None:
     k = plan.kpis
     flag = "" if k["status"] == "optimal" else "  [bold red](NOT PROVEN OPTIMAL: time limit)[/]"
     out.print(f"[bold]hashpivot[/] {k['sites']} sites, {k['horizon']}: status [bold]{k['status']}[/]{flag}")
-    out.print(f"NPV ${k['npv_usd'] / 1e6:,.1f}M   MIP gap {k['mip_gap']:.3%}   LP-relaxation gap "
+    m = lambda key: f"${k[key] / 1e6:,.1f}M"  # noqa: E731
+    value = (f"APV {m('npv_usd')} (unlevered {m('unlevered_npv_usd')} + tax shields {m('tax_shield_npv_usd')} - "
+             f"issuance {m('issuance_cost_npv_usd')}; levered NPV {m('levered_npv_usd')}, equity NPV at "
+             f"the cost of equity {m('equity_npv_usd')})" if k["valuation"] == "apv" else
+             f"NPV (levered) {m('npv_usd')} (APV {m('apv_usd')})")
+    out.print(value)
+    out.print(f"MIP gap {k['mip_gap']:.3%}   LP-relaxation gap "
               f"{(k['lp_relaxation_gap'] or 0):.3%}   build {k['build_seconds']:.2f} s   solve "
               f"{k['solve_seconds']:.2f} s   ({k['rows']} rows x {k['columns']} cols, {k['nonzeros']} nnz)")
     out.print(f"AI halls {k['ai_halls_built']} ({k['ai_it_mw_built']:.0f} IT MW, first start "
