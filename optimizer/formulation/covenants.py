@@ -1,9 +1,11 @@
 """Covenants: the lenders' limits on the plan, as linear rows per scenario w (a finance family).
 
-Money rows are in $M. The DSCR test adds up `k` quarters (trailing window; fewer at the horizon start) and
-applies from the end of the first grace period, G quarters into the horizon, whether or not debt is then
-outstanding (a quarter whose cash flow available for debt service is negative breaks it too; set the minimum
-to 0 to turn it off).
+Money rows are in $M. The DSCR test is the project lenders': it exists where project debt can be drawn
+(loan_to_cost > 0 and an AI site; a revolver alone carries none), adds up `k` quarters (trailing window;
+fewer at the horizon start) and applies from G = project_debt_grace_quarters into the horizon (not from each
+draw's own grace end), whether or not debt is then outstanding: a quarter whose cash flow available for debt
+service is negative breaks it too (a mining commitment run at a loss, a carbon price); set the minimum to 0 to
+turn it off. The leverage row likewise forbids any debt while trailing EBITDA is not positive.
 
 Symbols:
     CFADS[t]        cash flow available for debt service: operating lines - taxes [USD]
@@ -51,7 +53,7 @@ def window(t: int, k: int) -> range:
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     sc = d.base
-    has_debt = len(m.PROJECT_DEBT_TW) + len(m.REVOLVER_TW) > 0
+    has_debt, any_debt = len(m.PROJECT_DEBT_TW) > 0, len(m.PROJECT_DEBT_TW) + len(m.REVOLVER_TW) > 0
     cfads = lambda i, w: m.terms.net(i, w, categories=("operating",)) - m.terms.cash(TAXES.name, i, w)  # noqa: E731
     service = lambda i, w: m.terms.cash(INTEREST.name, i, w) + m.terms.cash(REPAY.name, i, w)  # noqa: E731
     k = sc.covenant_dscr_window_quarters
@@ -60,7 +62,7 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.dscr_covenant = pyo.Constraint(m.DSCR_TW, rule=lambda m, t, w: sum(
         cfads(i, w) - sc.covenant_dscr_min * service(i, w) for i in window(t, k)) / MUSD >= 0)
     m.LEVERAGE_TW = pyo.Set(initialize=[(t, w) for t in m.T for w in m.W]
-                            if has_debt and math.isfinite(sc.covenant_leverage_max) else [], dimen=2)
+                            if any_debt and math.isfinite(sc.covenant_leverage_max) else [], dimen=2)
     debt = lambda t, w: (m.project_debt_balance_musd[t, w] if (t, w) in m.project_debt_balance_musd else 0) + (  # noqa: E731
         m.revolver_balance_musd[t, w] if (t, w) in m.revolver_balance_musd else 0)
     m.leverage_covenant = pyo.Constraint(m.LEVERAGE_TW, rule=lambda m, t, w: debt(t, w) <= (
@@ -89,7 +91,7 @@ def check(plan) -> list[str]:
             rows = list(window(t, k))
             if cfads[rows].sum() < sc.covenant_dscr_min * service[rows].sum() - TOL_USD * 10:
                 short.append(c["quarter"][t])
-        if short and (c["project_debt_balance_usd"].abs().max() > TOL_USD or c["revolver_balance_usd"].abs().max() > TOL_USD):
+        if short and sc.loan_to_cost > 0 and d.ai_sites:
             problems.append(f"covenants: debt-service coverage below {sc.covenant_dscr_min:.2f}x in "
                             f"{', '.join(short[:5])} ({w}).")
         if math.isfinite(sc.covenant_leverage_max):

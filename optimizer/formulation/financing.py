@@ -21,7 +21,9 @@ Equations:
          post-horizon quarter
     (F6) equity: cash in Eq[t] (issued at fair value: in the cash balance, not in the NPV); its issuance
          cost iss * Eq[t] is a loss to existing holders (in the NPV)
-    (F7) interest tax shield of project debt: TS[j] = tau * rho_p/4 * BP[j-1], j = 1..T (tau: taxes.py)
+    (F7) interest tax shield of project debt, the tax it saves: 0 <= TS[t] <= tau * rho_p/4 * BP[t-1] in the
+         horizon (and TS[t] <= the tax paid in t, taxes.py T4: no shield while the plan pays no tax); none after
+         the horizon (the debt is repaid in its first quarter: a shield there would reward a loan for its own sake)
     (F8) undrawn tie-break: eps * sum_t (BP[t] + BR[t]) leaves the objective (eps = $10 per $M-quarter), so
          that debt that adds no value is not held
 """
@@ -106,11 +108,13 @@ def _revolver(m: pyo.ConcreteModel, d: ModelData) -> None:
 def _tax_shield_and_tiebreak(m: pyo.ConcreteModel, d: ModelData) -> None:
     """F7 TS[j, w] in USD (the APV counts it at the project-debt rate) and F8 the tie-break per scenario."""
     sc, bp = d.base, m.project_debt_balance_musd
-    shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4 * MUSD
-    m.interest_tax_shield_usd = pyo.Expression(
-        [(j, w) for (j, w) in m.PROJECT_DEBT_TW] + ([(d.n_quarters, w) for w in m.W]
-                                                  if d.n_extended > d.n_quarters and len(m.PROJECT_DEBT_TW) else []),
-        rule=lambda m, j, w: shield * bp[j - 1, w] if j > 0 else 0.0)
+    shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4
+    on = sc.tax_rate > 0 and len(m.PROJECT_DEBT_TW) > 0
+    m.TAX_SHIELD_TW = pyo.Set(initialize=[(t, w) for (t, w) in m.PROJECT_DEBT_TW if t > 0] if on else [], dimen=2)
+    m.tax_shield_musd = pyo.Var(m.TAX_SHIELD_TW, domain=pyo.NonNegativeReals)
+    m.tax_shield_within_interest = pyo.Constraint(m.TAX_SHIELD_TW, rule=lambda m, t, w: (
+        m.tax_shield_musd[t, w] <= shield * bp[t - 1, w]))
+    m.interest_tax_shield_usd = pyo.Expression(m.TAX_SHIELD_TW, rule=lambda m, t, w: MUSD * m.tax_shield_musd[t, w])
     m.undrawn_tiebreak_usd = pyo.Expression(m.W, rule=lambda m, w: UNDRAWN_TIEBREAK_PER_QUARTER * MUSD * (
         sum(bp[t, w] for t in m.T if (t, w) in bp) + sum(
             m.revolver_balance_musd[t, w] for t in m.T if (t, w) in m.revolver_balance_musd)))
@@ -177,9 +181,10 @@ def check(plan) -> list[str]:
                 tail["project_debt_repayment_usd"].iloc[0] + tail["revolver_repayment_usd"].iloc[0], owed)):
             problems.append(f"financing: the debt owed at the horizon end is not repaid after it ({w}).")
         every = plan.cashflow[plan.cashflow["scenario"] == w].reset_index(drop=True)
-        shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4 * every["project_debt_balance_usd"].fillna(0.0).shift(
+        most = sc.tax_rate * sc.project_debt_rate_per_yr / 4 * every["project_debt_balance_usd"].fillna(0.0).shift(
             1, fill_value=0.0)
-        if off(every["interest_tax_shield_usd"], shield):
+        ts, tail = every["interest_tax_shield_usd"], every["period"] != "horizon"
+        if (ts < -TOL_USD).any() or (ts > most + TOL_USD).any() or (ts[tail].abs() > TOL_USD).any():
             problems.append(f"financing: the interest tax shield is not the tax rate on project-debt interest ({w}).")
         if off(c["equity_issuance_cost_usd"], sc.equity_issuance_cost_share * c["equity_raised_usd"]) or (
                 c["equity_raised_usd"] > sc.equity_max_usd_per_quarter + TOL_USD).any():

@@ -11,7 +11,7 @@ Symbols (per scenario w):
     b               bonus depreciation: share of AI M&E, site opening and ASIC capex expensed when paid [ratio]
     sh              share of AI capex that is building shell (never bonus) [ratio]
     life_m, life_sh, life_a  tax lives of AI M&E and site opening, of the shell, of ASICs [quarters]
-    dPC[s,j]        AI capex of site s paid in quarter j: PC[s,j] - PC[s,j-1] [USD]
+    dPC[s,j]        AI capex of site s paid in quarter j: PC[s,j] - PC[s,j-1] (PC counts the capex spent before the horizon on halls under construction as paid in quarter 0, halls.py) [USD]
     O[s,j]          site opening cost of site s paid through j: K_s z[s,j] [USD]
     AC[j], XC[j]    ASIC capex and mining infrastructure capex paid through j (mining.py) [USD]
     S_A[j]          ASIC sale proceeds of quarter j (mining.py), taxed as income (basis taken as depreciated by then) [USD]
@@ -31,6 +31,7 @@ Equations:
          taxes[t] = tau * (TP[t] - U[t])
     (T3) post-horizon quarters: taxes[j] = tau * (EBITDA[j] + S_A[j] - Dep[j] - I[j]), a credit when negative
          (assumed absorbed by other group income); losses left at the horizon end carry no value.
+    (T4) TS[t] <= taxes[t]: project debt's tax shield (financing.py F7) is at most the tax paid
 """
 
 import numpy as np
@@ -40,7 +41,7 @@ from optimizer.data import ModelData
 from optimizer.formulation import carbon, financing, halls, mining, site_opening
 from optimizer.formulation.family import TOL_USD, no_columns, values
 from optimizer.formulation.financing import INTEREST, MUSD
-from optimizer.formulation.halls import capex_paid_through
+from optimizer.formulation.halls import tax_basis_through
 from optimizer.formulation.terms import CashLine
 
 REQUIRES = (mining, halls, site_opening, financing, carbon)
@@ -80,7 +81,7 @@ def _cumulative(amounts: list):
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     sc, last = d.base, d.n_quarters - 1
     on = sc.tax_rate > 0
-    pc = lambda k: sum(capex_paid_through(m, d, s, k) for s in d.ai_sites)  # noqa: E731
+    pc = lambda k: sum(tax_basis_through(m, d, s, k) for s in d.ai_sites)  # noqa: E731
     opened = lambda k: 0 if k < 0 else sum(d.site_opening_cost_usd[s] * m.site_open[s, min(k, last)]  # noqa: E731
                                            for s in d.ai_sites)
     w0 = d.scenarios[0]
@@ -104,6 +105,8 @@ def add(m: pyo.ConcreteModel, d: ModelData) -> None:
                                               m.tax_loss_used_musd[t, w] <= carried(t, w))
     m.tax_loss_use_profit = pyo.Constraint(m.TAX_TW, rule=lambda m, t, w:
                                            m.tax_loss_used_musd[t, w] <= m.taxable_profit_musd[t, w])
+    m.tax_shield_within_taxes = pyo.Constraint(m.TAX_SHIELD_TW, rule=lambda m, t, w: m.tax_shield_musd[t, w] <= (
+        sc.tax_rate * (m.taxable_profit_musd[t, w] - m.tax_loss_used_musd[t, w])))
     for w in (m.W if on else ()):
         for t in m.T:
             m.terms.add_cash(TAXES.name, t, w, sc.tax_rate * MUSD * (
@@ -133,7 +136,8 @@ def check(plan) -> list[str]:
             if (c["taxes_usd"].abs() > TOL_USD).any():
                 problems.append(f"taxes: taxes paid at a zero tax rate ({w}).")
             continue
-        paid, opened = np.cumsum(c["ai_capex_usd"]), np.cumsum(c["site_opening_usd"])
+        paid = np.cumsum(c["ai_capex_usd"]) + sum(d.building_spent_usd[s] for s in d.ai_sites)  # + the sunk basis
+        opened = np.cumsum(c["site_opening_usd"])
         asic, infra = np.cumsum(c["asic_capex_usd"]), np.cumsum(c["mining_infrastructure_usd"])
         at = lambda series: lambda k: float(series[k]) if k >= 0 else 0.0  # noqa: E731
         dep = np.array([depreciation(at(paid), at(opened), sc, j, at(asic), at(infra)) for j in range(len(c))])
@@ -147,6 +151,8 @@ def check(plan) -> list[str]:
         if (abs(implied - taxable)[horizon] > TOL_USD * 10).any() or (carried < -TOL_USD).any() or (
                 c["taxes_usd"][horizon] < -TOL_USD).any():
             problems.append(f"taxes: horizon taxes and losses carried do not follow from taxable income ({w}).")
+        if (c["interest_tax_shield_usd"][horizon] > c["taxes_usd"][horizon] + TOL_USD).any():
+            problems.append(f"taxes: a tax shield above the tax paid in its quarter ({w}).")
         if (abs(c["taxes_usd"] - sc.tax_rate * taxable)[~horizon] > TOL_USD).any():
             problems.append(f"taxes: post-horizon taxes are not the rate on taxable income ({w}).")
     return problems

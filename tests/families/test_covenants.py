@@ -8,6 +8,7 @@ the plan is infeasible and the explanation names the covenant. The check flags a
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from optimizer.build import build_model
@@ -49,7 +50,10 @@ def test_a_binding_dscr_covenant_delays_the_hall(bound):
     assert list(bound.builds["start_quarter"]) == ["2027Q2"]
     assert min(coverage(bound)) >= 1.3 - 1e-6
     assert bound.kpis["npv_usd"] < free.kpis["npv_usd"] - 1e6
-    assert covenants.check(bound) == [] and covenants.check(free) == []  # free has no covenant to break
+    assert covenants.check(bound) == []
+    held = dataclasses.replace(free, data=dataclasses.replace(free.data, scenario_values={
+        "base": free.data.base.with_values(covenant_dscr_min=1.3)}))
+    assert covenants.check(held)[0].startswith("covenants: debt-service coverage below 1.30x in")
 
 
 def test_a_hall_contracted_before_the_covenant_allows_is_explained_by_the_covenant():
@@ -69,3 +73,18 @@ def test_check_flags_a_broken_covenant(bound):
     values = {"base": bound.data.base.with_values(covenant_leverage_max=0.1)}
     strict = dataclasses.replace(bound, data=dataclasses.replace(bound.data, scenario_values=values))
     assert covenants.check(strict)[0].startswith("covenants: debt above 0.1x trailing EBITDA in")
+
+
+def test_a_leverage_limit_that_the_free_plan_breaks_cancels_the_hall():
+    """V2: the free plan's peak project debt (2027Q4) is above 3x the miner's annualised trailing EBITDA (hand,
+    from its flows); with covenant_leverage_max = 3 no financing of the hall keeps it, so the hall is not built
+    and the plan holds no debt."""
+    free, _ = solve_case(make_sites(*SITES), **MONEY, covenant_dscr_min=0.0)
+    c = free.cashflow[free.cashflow["period"] == "horizon"].reset_index(drop=True)
+    ebitda = (c["mining_revenue_usd"] - c["mining_power_cost_usd"] - c["mining_opex_usd"] + c["lease_revenue_usd"]
+              - c["ai_opex_usd"])
+    annualised = [4 / len(covenants.window(t, 4)) * ebitda[list(covenants.window(t, 4))].sum() for t in range(len(c))]
+    assert max(c["project_debt_balance_usd"] - 3.0 * pd.Series(annualised)) > 1e5
+    capped, _ = solve_case(make_sites(*SITES), **MONEY, covenant_dscr_min=0.0, covenant_leverage_max=3.0)
+    assert capped.builds.empty and capped.cashflow["project_debt_balance_usd"].abs().max() < 1e-3
+    assert covenants.check(capped) == []

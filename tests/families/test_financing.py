@@ -82,8 +82,8 @@ def test_apv_holds_no_debt_it_does_not_need_and_values_the_tax_shield_of_what_it
     """N2/F7/F8: the levered case above under APV. No tax: debt adds no value, opening cash pays the hall, so
     nothing is drawn (F8) and the APV is the unlevered NPV, which is the levered objective's NPV without the
     debt. A 25% tax rate: each dollar of project debt saves tau * rho/4 of its opening balance a quarter, valued
-    at the debt rate (F7), so the model draws the most allowed again (no bonus depreciation, so the losses of the
-    build year are used within the horizon and the interest deduction is worth its shield); the shield column is that hand schedule and
+    at the debt rate (F7) in the quarters it pays tax (T4; none while the hall is built), so the model draws the most
+    allowed again (no bonus depreciation, so the build year's losses are used within the horizon); the shield column is that hand schedule and
     the APV is unlevered NPV + sum_j df_d[j] TS[j]."""
     sites = make_sites(HALL)
     plan, d = solve_case(sites, **DEBT)
@@ -95,12 +95,29 @@ def test_apv_holds_no_debt_it_does_not_need_and_values_the_tax_shield_of_what_it
     draws = [sc.loan_to_cost * capex(d, t) for t in range(T)]
     assert column(taxed, "project_debt_draw_usd")[:T] == approx(draws)
     _, balance, _ = debt_schedule(d, draws)
-    shield = [0.0] + [0.25 * sc.project_debt_rate_per_yr / 4 * b for b in balance]
+    # the tax saved (F7/T4): none while the hall is built (no revenue, a tax loss), the rate on the opening
+    # balance once the lease pays tax, none in the post-horizon repayment quarter
+    shield = [0.0] + [0.25 * sc.project_debt_rate_per_yr / 4 * b if t + 1 >= L else 0.0
+                      for t, b in enumerate(balance[:-1])] + [0.0]
+    assert (taxed.cashflow["taxes_usd"][L:T] > taxed.cashflow["interest_tax_shield_usd"][L:T] + 1e5).all()
     assert column(taxed, "interest_tax_shield_usd")[:T + 1] == approx(shield)
     pv = sum(s * (1 + sc.project_debt_rate_per_yr) ** (-(j + 1) / 4) for j, s in enumerate(shield))
     k = taxed.kpis
     assert k["tax_shield_npv_usd"] == approx(pv) and pv > 1e5
     assert k["npv_usd"] == approx(k["unlevered_npv_usd"] + pv) == approx(k["apv_usd"])
+
+
+def test_apv_borrows_nothing_for_a_shield_no_tax_realises():
+    """F7/T4/F8: the taxed case with $1B of tax losses carried in: no quarter pays tax, so debt saves none and
+    the ample opening cash pays the hall; nothing is drawn (a shield booked on interest alone drew $68M beside
+    $178M of idle cash), and the APV is the unlevered NPV."""
+    plan, d = solve_case(make_sites(HALL), **DEBT, tax_rate=0.25, bonus_depreciation_share=0.0,
+                         opening_tax_loss_usd=1e9)
+    assert plan.cashflow["taxes_usd"].abs().max() < 1.0 or plan.cashflow["period"].eq("post-horizon")[
+        plan.cashflow["taxes_usd"].abs() > 1.0].all()
+    assert plan.cashflow["project_debt_draw_usd"].abs().max() < 1e-3
+    assert plan.kpis["tax_shield_npv_usd"] == approx(0.0)
+    assert plan.kpis["npv_usd"] == approx(plan.kpis["unlevered_npv_usd"])
 
 
 def test_equity_is_raised_only_to_keep_the_floor_and_its_issuance_cost_is_the_npv_loss():

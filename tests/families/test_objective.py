@@ -69,7 +69,7 @@ def test_check_flags_a_broken_npv(portfolio, column, by, prefix):
     problems = objective.check(corrupt(portfolio, "cashflow", 5, column, by=by))
     assert problems[0].startswith(prefix)
     assert problems[1:] == ([] if column == "discount_factor" else [  # N2: a lease line is in the unlevered flow too
-        "cash flow: unlevered_free_cash_flow_usd is not operating - capex - taxes - tax rate x interest."])
+        "cash flow: unlevered_free_cash_flow_usd is not operating - capex - taxes - the tax the interest saves."])
 
 
 def test_check_flags_a_negative_cash_line(portfolio):
