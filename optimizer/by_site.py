@@ -32,10 +32,12 @@ def site_years(schedule: pd.DataFrame) -> pd.DataFrame:
     return first.groupby(["site", "year"], sort=False)[columns].mean().reset_index()
 
 
-def operating_npv_usd(plan: Plan) -> pd.Series:
-    """Per site: discounted own flows over the horizon, capex and opening cost, and terminal share."""
+def operating_npv_usd(plan: Plan, scenario: str | None = None) -> pd.Series:
+    """Per site: discounted own flows over the horizon, capex and opening cost, and terminal share, in
+    `scenario` (default the first)."""
     d = plan.data
-    s = plan.schedule[plan.schedule["scenario"] == d.scenarios[0]]
+    w = d.scenarios[0] if scenario is None else scenario
+    s = plan.schedule[plan.schedule["scenario"] == w]
     df = dict(zip(d.quarters, d.discount_factor))
     flows = (s["mining_revenue_usd"] - s["mining_power_cost_usd"] - s["mining_opex_usd"]
              + s["flexibility_revenue_usd"] + s["power_resale_usd"] - s["asic_capex_usd"]
@@ -53,7 +55,7 @@ def operating_npv_usd(plan: Plan) -> pd.Series:
     for site, first in plan.builds.groupby("site")["start_quarter"].min().items():
         npv[site] -= d.discount_factor[start[first]] * d.site_opening_cost_usd[site]
     tail = plan.cashflow[(plan.cashflow["period"] == "post-horizon")
-                         & (plan.cashflow["scenario"] == d.scenarios[0])]
+                         & (plan.cashflow["scenario"] == w)]
     operating = [line for line in plan.cash_lines if line.category == "operating"]
     terminal = float((sum(line.sign * tail[line.name] for line in operating)
                       * tail["discount_factor"]).sum())

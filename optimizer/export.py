@@ -1,10 +1,16 @@
 """Exports other than the plan workbook (optimizer/workbook.py): JSON KPIs, plain multi-sheet workbooks,
-the plan's tables as CSV or Parquet files, each written to a temp name and moved into place.
+the plan's tables as CSV or Parquet files, each written to a temp name and moved into place; and what
+every workbook shares: the number format of a column from the unit in its name, and its label in words.
+
+A name's unit is its last unit token (`_usd`, `_mw`, `_tco2_per_mwh`, ...), which may be followed by
+qualifier words (`ai_it_mw_leased_end` is MW) but not by a number (`btc_price_usd_2026` is a price per
+BTC, not a sum of dollars: no format).
 """
 
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,6 +22,52 @@ from optimizer.plan_inputs import BUILD_DERIVED, CHECK_COLUMN, SITE_DERIVED, der
 from optimizer.results import Plan
 from kernel.atomic import atomic_path
 from sites.schema import SITE_FIELDS
+
+
+MONEY_M = '$#,##0.0,,"M";[Red]-$#,##0.0,,"M"'
+PERCENT = "0.00%"
+MULTIPLE = '0.00"x"'
+UNIT_FORMATS = (  # (unit token, Excel number format), compound units first
+    ("usd_per_mw", "$#,##0"), ("usd_per_it_mw", "$#,##0"), ("usd_per_[a-z0-9_]+", "$#,##0.00"),
+    ("tco2_per_mwh", "0.000"), ("j_per_th", "0.0"), ("per_yr", PERCENT), ("discount_factor", "0.0000"),
+    ("usd", MONEY_M), ("tco2", "#,##0"), ("mwh", "#,##0"), ("mw", "#,##0.0"), ("ehs", "#,##0.0"), ("ths", "#,##0"),
+    ("share", PERCENT), ("gap", PERCENT), ("rate", PERCENT), ("irr", PERCENT), ("probability", PERCENT),
+    ("dscr", MULTIPLE), ("moic", MULTIPLE), ("seconds", "0.00"), ("quarters", "0"), ("years", "0.0"))
+_UNIT = re.compile("(?:^|_)(" + "|".join(token for token, _ in UNIT_FORMATS) + ")(?=_[a-z]|$)")
+_FORMAT = [(re.compile(token + "$"), fmt) for token, fmt in UNIT_FORMATS]
+WORDS = {"ai": "AI", "it": "IT", "mw": "MW", "mwh": "MWh", "asic": "ASIC", "asics": "ASICs", "npv": "NPV",
+         "apv": "APV", "irr": "IRR", "btc": "BTC", "dscr": "DSCR", "moic": "MOIC", "ehs": "EH/s", "ths": "TH/s",
+         "tco2": "tCO2", "ebitda": "EBITDA", "lp": "LP", "mip": "MIP", "hpc": "HPC", "co2": "CO2", "j": "J",
+         "th": "TH", "ph": "PH", "kw": "kW", "ufcf": "UFCF", "fcf": "FCF", "usd": "USD"}
+LOWER = {"of", "and", "by", "per", "at", "the", "to", "in", "on", "a", "or", "for", "as", "not", "from"}
+QUALIFIERS = {"avg": "(avg)", "end": "(end)", "start": "(start)", "max": "(max)", "min": "(min)"}
+
+
+def unit(name: str) -> str | None:
+    """The unit token of a column name (the last one), or None."""
+    found = _UNIT.findall(str(name))
+    return found[-1] if found else None
+
+
+def number_format(name: str) -> str | None:
+    """Excel number format of a column from its unit: $M for _usd, one decimal for _mw and _ehs, whole tCO2,
+    three decimals for tCO2/MWh, % for shares, rates and gaps, ...; None (General) without a unit."""
+    token = unit(name)
+    if token is None:
+        return None
+    return next(fmt for pattern, fmt in _FORMAT if pattern.match(token))
+
+
+def words(name: str) -> str:
+    """A column name in Title Case words: `ai_it_mw_leased_end` -> 'AI IT MW Leased (end)'; the `_usd`
+    unit is dropped (the $M format shows it)."""
+    parts = [p for p in str(name).split("_") if p]
+    if parts and parts[-1] == "usd":
+        parts = parts[:-1]
+    tail = QUALIFIERS.get(parts[-1]) if len(parts) > 1 else None
+    parts = parts[:-1] if tail else parts
+    out = [WORDS.get(p) or (p if i and p in LOWER else p[:1].upper() + p[1:]) for i, p in enumerate(parts)]
+    return " ".join(out + ([tail] if tail else []))
 
 
 def json_ready(value):
@@ -117,20 +169,13 @@ def write_json(text: str, path: str | Path) -> Path:
 
 
 def _format(sheet, frame: pd.DataFrame, book, header, first_column: int = 0) -> None:
-    """Header style, frozen header row, widths and number formats by unit suffix."""
-    money = book.add_format({"num_format": "#,##0"})
-    mw = book.add_format({"num_format": "#,##0.0"})
-    ratio = book.add_format({"num_format": "0.0000"})
+    """Header style, frozen header row, widths and number formats by unit (number_format)."""
+    formats = {}
     sheet.freeze_panes(1, 0)
     for col, name in enumerate(frame.columns, start=first_column):
         sheet.write(0, col, name, header)
-        fmt = None
-        if name.endswith("_usd"):
-            fmt = money
-        elif name.endswith(("_mw", "_tco2", "_mw_avg", "_mw_end", "_mwh", "_per_mw", "_per_tco2")):
-            fmt = mw
-        elif name in ("discount_factor", "grid_tco2_per_mwh"):
-            fmt = ratio
+        code = number_format(str(name))
+        fmt = None if code is None else formats.setdefault(code, book.add_format({"num_format": code}))
         sample = frame[name].head(100)
         longest = sample.map(lambda v: len(str(v))).max() if sample.dtype == object and len(sample) else 0
         width = max(10, min(40, max(len(str(name)) * 0.8, longest) + 2))

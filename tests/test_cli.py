@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from optimizer.cli import app
 from optimizer.build import cash_lines
 
-SHEETS = ["Summary", "Portfolio", "Timeline", "Schedule", "Builds", "CashFlow", "Emissions", "Marginals", "Sites",
-          "Assumptions"]
+SHEETS = ["Summary", "P&L", "Portfolio", "Timeline", "Schedule", "Builds", "CashFlow", "Emissions", "Marginals",
+          "Sites", "Assumptions", "Run"]
 GEORGIA_AI = {"College Park I", "College Park II", "Sandersville"}
 MINING_ONLY = {"Norcross", "Washington", "Dalton", "LaFayette", "Rural GA EMC cluster", "Knoxville cluster",
                "East TN", "Mississippi cluster", "Cheyenne"}
