@@ -84,9 +84,22 @@ def test_workbook_objective_equals_npv_rebuilt_from_cashflow_sheet(tmp_path):
     lines = {line.name: line.sign for line in cash_lines() if line.in_npv}
     assert {"lease_revenue_usd", "ai_capex_usd", "taxes_usd", "interest_usd"} <= set(lines)
     table = [r for r in rows[1:] if r[header.index("period")] in ("horizon", "post-horizon")]  # not the NPV block
-    npv = sum(sum(sign * r[header.index(line)] for line, sign in lines.items()) * r[header.index("discount_factor")]
-              for r in table)
-    assert npv == pytest.approx(k["npv_usd"], rel=1e-6)
+    at = lambda r, name: r[header.index(name)]  # noqa: E731
+    levered = sum(sum(sign * at(r, line) for line, sign in lines.items()) * at(r, "discount_factor") for r in table)
+    assert levered == pytest.approx(k["levered_npv_usd"], rel=1e-6)
+    # APV (objective.py N2): the unlevered lines, less the tax the interest saves (the project-debt shield and the
+    # tax rate x the revolver's interest on its opening balance; after the horizon the tax rate x all interest),
+    # at the discount rate; the shield at the project-debt rate
+    unlevered = {line.name: line.sign for line in cash_lines() if line.category in ("operating", "capex", "tax")}
+    apv, opening = 0.0, 0.0
+    for r in table:
+        saved = (at(r, "interest_tax_shield_usd") + 0.25 * 0.11 / 4 * opening if at(r, "period") == "horizon"
+                 else 0.25 * at(r, "interest_usd"))
+        ufcf = sum(sign * at(r, line) for line, sign in unlevered.items()) - saved
+        apv += (ufcf - at(r, "equity_issuance_cost_usd")) * at(r, "discount_factor") + at(
+            r, "interest_tax_shield_usd") * at(r, "debt_discount_factor")
+        opening = at(r, "revolver_balance_usd") or 0.0
+    assert apv == pytest.approx(k["npv_usd"], rel=1e-6) and k["valuation"] == "apv"
 
 
 def test_write_mps_gives_plain_highs_the_same_model(tmp_path):
@@ -100,7 +113,8 @@ def test_write_mps_gives_plain_highs_the_same_model(tmp_path):
     result = CliRunner().invoke(app, ["solve", "--sites", str(sites), "--out", str(tmp_path / "p.xlsx"), "--gap", "0",
                                       "--threads", "1", "--json", "--write-mps", str(mps), "--write-lp", str(lp)])
     assert result.exit_code == 0, result.output
-    npv = json.loads(result.stdout)["npv_usd"]
+    k = json.loads(result.stdout)
+    npv = k["npv_usd"] - k["undrawn_tiebreak_usd"]  # the objective: the APV less the undrawn tie-break
     assert "\nmax\n" in lp.read_text()[:200]  # the LP file of the same (maximised) model
     plain = highspy.Highs()
     plain.setOptionValue("output_flag", False)
