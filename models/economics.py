@@ -19,7 +19,11 @@ Symbols (k = quarters since 2026Q1, g = a yearly growth rate, v(t) = v_2026 * (1
     mining_grid_mwh         = pue_mine * 24 * quarter_days * uptime (* run(s,t) in mining.py) [MWh/IT MW-q]
     mining_power(s,t)       = mining_grid_mwh * run(s,t) * power_price_s(t)                  [USD/IT MW-q]
     mining_opex(s,t)        = opex_per_mwh * mining_grid_mwh * run(s,t) (+ pool fee, mining.py) [USD/IT MW-q]
-    lease_revenue(t)        = rate * 1000 * 3 * billing_utilisation * (1+esc)^(k/4)          [USD/IT MW-q]
+    lease_revenue(t)        = rate * 1000 * 3 * billing_utilisation * (1+g_m)^(k/4): an IT MW-quarter of a
+                              lease signed in t, at the market rate (g_m = lease_market_growth_per_yr) [USD/IT MW-q]
+    escalation(a)           = (1+esc)^(a/4): a lease a quarters after its signing (contract escalator) [-]
+    signed(t)               = it_mw * share(k) * rate_c * 1000 * 3 * billing_utilisation * (1+esc_c)^(k/4)
+                              for 0 <= k < term, k = t - start: a signed lease's contract revenue   [USD/q]
     grid_tco2(s,t)          = m * max(floor * c_s, c_s * (1-d)^(k23/4)), k23 from 2023Q1      [tCO2/MWh]
                               (c_s the site's eGRID2023 rate or its override, d by subregion)
     secured(s,t), firm(s,t) = the site's power-ledger steps at or before t (sites/ledger.py)  [grid MW]
@@ -152,10 +156,33 @@ def power_price_usd_per_mwh(sc: Scenario, price_2026: float, quarters: list[str]
     return grow(price_2026, sc.power_price_escalation_per_yr, quarters)
 
 
+def usd_per_it_mw_quarter(sc: Scenario, usd_per_kw_month: float) -> float:
+    """Billed revenue of one leased IT MW for a quarter at a rate: $/kW-month * 1000 kW * 3 * billing utilisation."""
+    return usd_per_kw_month * 1000.0 * 3.0 * sc.ai_billing_utilisation
+
+
 def lease_revenue_usd_per_it_mw(sc: Scenario, quarters: list[str]) -> np.ndarray:
-    """Billed lease revenue per leased IT MW per quarter ($/kW-month * 1000 kW * 3 months)."""
-    return (sc.lease_usd_per_kw_month * 1000.0 * 3.0 * sc.ai_billing_utilisation
-            * (1 + sc.lease_escalator_per_yr) ** (quarters_since_2026(quarters) / 4))
+    """Billed revenue per IT MW-quarter of a lease signed in each quarter, at the market rate of new signings
+    (lease_usd_per_kw_month in 2026Q1, growing at lease_market_growth_per_yr)."""
+    return usd_per_it_mw_quarter(sc, sc.lease_usd_per_kw_month) * (
+        1 + sc.lease_market_growth_per_yr) ** (quarters_since_2026(quarters) / 4)
+
+
+def lease_escalation(sc: Scenario, quarters_since_signing: float) -> float:
+    """(1+esc)^(a/4): the contract escalator a quarters after signing."""
+    return (1 + sc.lease_escalator_per_yr) ** (quarters_since_signing / 4)
+
+
+def signed_lease_revenue_usd(sc: Scenario, lease, quarters: list[str]) -> np.ndarray:
+    """Contract revenue of a signed lease (sites/leases.py SignedLease) in each quarter: it_mw * share(k) *
+    rate_c * 1000 * 3 * billing utilisation * (1+esc_c)^(k/4) for 0 <= k < term (k = quarters since its start),
+    else 0 (after its term its MW are at the market rate)."""
+    start = ordinal(lease.start_quarter)
+    k = np.array([ordinal(q) - start for q in quarters])
+    share = np.array([lease.billed_share(int(a)) for a in k])
+    active = (k >= 0) & (k < lease.term_quarters)
+    return np.where(active, lease.it_mw * share * usd_per_it_mw_quarter(sc, lease.rate_usd_per_kw_month)
+                    * (1 + lease.escalator_per_yr) ** (k / 4), 0.0)
 
 
 def grid_tco2_per_mwh(sc: Scenario, level: float, subregion: str, quarters: list[str]) -> np.ndarray:

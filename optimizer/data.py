@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from models.economics import asic_usd_per_th, discount_factors, frontier_j_per_th, lease_revenue_usd_per_it_mw, \
-    mining_grid_mwh_per_it_mw, site_quarter_table
+    mining_grid_mwh_per_it_mw, signed_lease_revenue_usd, site_quarter_table
 from models.scenario import SCENARIO_FIELDS, Scenario
 from kernel.errors import InputError
+from sites.leases import SignedLease
 from sites.ledger import peak_mw, secured_mw, site_steps
 from kernel.quarters import label, ordinal, quarter_range
 
@@ -28,7 +29,8 @@ PER_SCENARIO = ("btc_price_usd_2026", "btc_price_growth_per_yr", "network_hashra
                 "fee_share_of_subsidy", "halving_hashrate_dip", "halving_recovery_quarters",
                 "hashrate_feedback_intercept", "hashrate_feedback_elasticity", "hashrate_growth_min_per_quarter",
                 "hashrate_growth_max_per_quarter", "hashrate_entry_lag_quarters",
-                "lease_usd_per_kw_month", "lease_escalator_per_yr", "market_absorption_it_mw_per_quarter",
+                "lease_usd_per_kw_month", "lease_escalator_per_yr", "lease_market_growth_per_yr",
+                "lease_term_quarters", "market_absorption_it_mw_per_quarter",
                 "power_price_multiplier", "power_price_escalation_per_yr")
 
 
@@ -41,10 +43,11 @@ class ModelData:
     scenario_values: dict                # w -> Scenario
     sites: pd.DataFrame                  # index site: attributes + derived build values
     site_quarter: pd.DataFrame           # index (site, t, w)
-    lease_revenue_usd_per_it_mw: dict    # (j, w) -> USD per leased IT MW-quarter (j < T)
+    lease_revenue_usd_per_it_mw: dict    # (t, w) -> USD per IT MW-quarter of a lease signed in t (market rate)
     market_absorption_it_mw: dict        # (market, t, w) -> new leased IT MW allowed
     discount_factor: tuple[float, ...]   # df[j]
     earliest_revenue_t: int              # first t with lease revenue allowed (may be <= 0)
+    leases: tuple[SignedLease, ...] = ()  # signed leases (sites/leases.py)
 
     @property
     def n_quarters(self) -> int:
@@ -90,9 +93,14 @@ class ModelData:
     max_halls = cached_property(lambda self: self._site("max_halls", int))               # H_s
     lead_quarters = cached_property(lambda self: self._site("lead_quarters", int))       # L_s
     capex_usd_per_it_mw = cached_property(lambda self: self._site("capex_usd_per_it_mw"))  # c_s
-    site_opening_cost_usd = cached_property(lambda self: self._site("site_opening_cost_usd"))  # K_s
+    site_opening_cost_usd = cached_property(lambda self: {  # K_s; sunk (0) where halls are already being built
+        s: 0.0 if self.building_halls[s] else v for s, v in self._site("site_opening_cost_usd").items()})
     committed_halls = cached_property(lambda self: self._site("committed_halls", int))   # C_s
     committed_t = cached_property(lambda self: self._site("committed_t", int))           # t_C
+    building_halls = cached_property(lambda self: self._site("building_halls", int))     # b_s
+    building_online_t = cached_property(lambda self: self._site("building_online_t", int))  # t_b
+    building_remaining_usd = cached_property(lambda self: self._site("building_remaining_usd"))  # Rb_s
+    building_spent_usd = cached_property(lambda self: self._site("building_spent_usd"))  # Sb_s
     mining_capacity_it_mw = cached_property(lambda self: self._site("mining_capacity_it_mw"))  # I0_s
     mining_peak_it_mw = cached_property(lambda self: self._site("mining_peak_it_mw"))          # I_max_s
     existing_fleet_it_mw = cached_property(lambda self: self._site("existing_fleet_it_mw"))    # E_s
@@ -105,6 +113,33 @@ class ModelData:
     market = cached_property(lambda self: self._site("market", str))
     mining_commitment_it_mw = cached_property(lambda self: self._site("mining_commitment_it_mw"))    # Y_s
     mining_commitment_end_quarter = cached_property(lambda self: self._site("mining_commitment_end_quarter", str))
+
+    # Leases: the contract escalator and term of leases the plan signs (per scenario), and the signed leases.
+    lease_escalation_per_quarter = cached_property(lambda self: {  # (1+esc_w)^(1/4)
+        w: (1 + sc.lease_escalator_per_yr) ** 0.25 for w, sc in self.scenario_values.items()})
+    lease_term_quarters = cached_property(lambda self: {
+        w: sc.lease_term_quarters for w, sc in self.scenario_values.items()})
+
+    def _signed(self, amount) -> dict:
+        """(s, t) -> sum over the signed leases at s of amount(lease, t) (AI sites, horizon quarters)."""
+        out = {(s, t): 0.0 for s in self.ai_sites for t in range(self.n_quarters)}
+        start = ordinal(self.quarters[0])
+        for lease in self.leases:
+            k0 = ordinal(lease.start_quarter) - start
+            for t in range(self.n_quarters):
+                out[lease.site, t] += amount(lease, t, t - k0)
+        return out
+
+    signed_it_mw = cached_property(lambda self: self._signed(  # h[s,t]: signed MW hosted (kept after the term)
+        lambda lease, t, k: lease.it_mw * lease.billed_share(k)))
+    signed_renewal_it_mw = cached_property(lambda self: self._signed(  # MW whose contract term ends in t
+        lambda lease, t, k: lease.it_mw * lease.billed_share(k) if k == lease.term_quarters else 0.0))
+
+    @cached_property
+    def signed_revenue_usd(self) -> dict:
+        """C[s,t]: the signed leases' contract revenue (models/economics.py signed_lease_revenue_usd)."""
+        paths = {id(lease): signed_lease_revenue_usd(self.base, lease, list(self.quarters)) for lease in self.leases}
+        return self._signed(lambda lease, t, k: float(paths[id(lease)][t]))
 
     # Per quarter t (structural: from the first scenario).
     frontier_j_per_th = cached_property(lambda self: tuple(frontier_j_per_th(self.base, list(self.quarters))))  # J_v
@@ -123,10 +158,12 @@ class ModelData:
 
 
 def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scenario,
-                     probability: dict | None = None, source: str = "sites", fix: tuple[str, str] | None = None
-                     ) -> ModelData:
+                     probability: dict | None = None, source: str = "sites", fix: tuple[str, str] | None = None,
+                     leases: tuple[SignedLease, ...] | None = None) -> ModelData:
     """Turn a validated site table and scenarios into ModelData; raises one InputError listing every misfit
-    (`misfits`, named by `source`, fixed as `fix` says) and every value the scenarios may not differ in."""
+    (`misfits`, named by `source`, fixed as `fix` says) and every value the scenarios may not differ in.
+    `leases`: the signed leases (default: those sites/load.py read beside the site file, `sites.attrs`)."""
+    leases = tuple(sites.attrs.get("leases", ())) if leases is None else tuple(leases)
     if isinstance(scenarios, Scenario):
         scenarios = {"base": scenarios}
     names = tuple(scenarios)
@@ -134,6 +171,7 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
     sc = scenarios[names[0]]
     problems = [p for w in names
                 for p in misfits(sites, scenarios[w], source, fix=fix or (f"scenario {w}", DEFAULT_FIX[1]))]
+    problems += lease_misfits(leases, sites, sc)
     problems += [f"scenario {w}, field {name}: {getattr(scenarios[w], name)!r} differs from {getattr(sc, name)!r} "
                  f"in scenario {names[0]}; allowed: scenarios differ only in {', '.join(PER_SCENARIO)}."
                  for w in names[1:] for name in SCENARIO_FIELDS
@@ -165,6 +203,7 @@ def build_model_data(sites: pd.DataFrame, scenarios: dict[str, Scenario] | Scena
         probability=dict(probability), scenario_values=dict(scenarios), sites=site_table,
         site_quarter=site_quarter, lease_revenue_usd_per_it_mw=lease, market_absorption_it_mw=absorption,
         discount_factor=tuple(discount_factors(sc.discount_rate_per_yr, n_ext)), earliest_revenue_t=earliest,
+        leases=leases,
     )
 
 
@@ -176,6 +215,8 @@ def _site_build_values(sites: pd.DataFrame, sc: Scenario, quarters: list[str]) -
     table["max_halls"] = np.where(table["ai_eligible"], table["max_halls"], 0).astype(int)
     committed_by = table["committed_start_quarter"]
     table["committed_t"] = [max(0, ordinal(q) - ordinal(quarters[0])) if q else 0 for q in committed_by]
+    table["building_online_t"] = [ordinal(q) - ordinal(quarters[0]) if n else 0
+                                  for n, q in zip(table["building_halls"], table["building_online_quarter"])]
     table["mining_grid_mwh_per_it_mw"] = mining_grid_mwh_per_it_mw(sc)  # before curtailment (mining_run_share)
     table["existing_fleet_retire_t"] = [ordinal(q) - ordinal(quarters[0]) for q in table["existing_fleet_retire_quarter"]]
     return table
@@ -234,7 +275,8 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
              fix: tuple[str, str] = DEFAULT_FIX) -> list[str]:
     """Every misfit of a validated site table with a scenario, a sentence each: an AI market without a
     market absorption entry, more halls than the site's firm power holds at the scenario's grid MW per IT MW,
-    contracted halls beyond max_halls or after the horizon, and a ledger step after the horizon end."""
+    contracted halls beyond max_halls or after the horizon, halls under construction coming online outside
+    (horizon start, horizon end], and a ledger step after the horizon end."""
     labels = labels or {}
     name, how = fix
     problems, markets = [], {}
@@ -278,6 +320,12 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
             problems.append(f"{where}, field committed_start_quarter: {row['committed_start_quarter']} is after the "
                             f"horizon end {scenario.horizon_end} of {name}; allowed: a quarter up to "
                             f"{scenario.horizon_end}.")
+        if row["building_halls"] and row["building_online_quarter"] and not (
+                ordinal(scenario.horizon_start) < ordinal(row["building_online_quarter"]) <= end):
+            problems.append(f"{where}, field building_online_quarter: {row['building_online_quarter']} is not after "
+                            f"the horizon start {scenario.horizon_start} and up to its end {scenario.horizon_end} of "
+                            f"{name}; allowed: a quarter from {label(ordinal(scenario.horizon_start) + 1)} to "
+                            f"{scenario.horizon_end}.")
     for market, names in markets.items():
         if market in absorption:
             continue
@@ -285,4 +333,20 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
         problems.append(f"{name}, field {ABSORPTION}: no entry for market '{market}' of the AI-eligible site{plural} "
                         f"{', '.join(names)} ({source}); add --set {ABSORPTION}.{market}={value}, or "
                         f"{how.format(market=market, value=value)}.")
+    return problems
+
+
+def lease_misfits(leases: tuple[SignedLease, ...], sites: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """A sentence per signed lease at a site that is not an AI-eligible site of the table, or that starts
+    outside the scenario's horizon (sites/leases.py checks the cells)."""
+    problems = []
+    start, end = scenario.horizon
+    for lease in leases:
+        where = lease.row or f"signed lease {lease.tenant}"
+        if lease.site not in sites.index or not sites.at[lease.site, "ai_eligible"]:
+            problems.append(f"{where}, field site: '{lease.site}' is not an AI-eligible site of the portfolio; "
+                            "allowed: the name of an AI-eligible site.")
+        elif not ordinal(start) <= ordinal(lease.start_quarter) <= ordinal(end):
+            problems.append(f"{where}, field start_quarter: {lease.start_quarter} is outside the horizon "
+                            f"{start}-{end}; allowed: a quarter from {start} to {end}.")
     return problems

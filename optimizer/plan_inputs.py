@@ -38,6 +38,7 @@ from kernel.errors import InputError
 from models.scenario import SCENARIO_DIR, Scenario, scenario_from_rows, scenario_path
 from optimizer.data import ABSORPTION, build_values, misfits
 from sites import geo
+from sites.leases import load_leases
 from sites.load import validate_sites
 from sites.readers import as_text
 from sites.schema import FIELDS_BY_NAME
@@ -188,6 +189,7 @@ def read_plan(path: str | Path, overrides: tuple[str, ...] = ()):
     inputs = as_text(raw[[c for c in raw.columns if c in FIELDS_BY_NAME]])
     where = f"{path} (Sites sheet)"
     sites = validate_sites(inputs, source=where, horizon=scenario.horizon)
+    sites.attrs["leases"] = load_leases(path, sites, scenario.horizon)  # its Leases sheet, if any
     labels = {str(n).strip(): f"row {2 + i}" for i, n in enumerate(inputs.get("name", [])) if str(n).strip()}
     return sites, scenario, _edited_derived(raw, inputs, sites, written, where), labels
 

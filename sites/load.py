@@ -19,7 +19,8 @@ import pandas as pd
 
 from sites import geo, ledger
 from kernel.errors import InputError
-from kernel.quarters import ordinal
+from kernel.quarters import label, ordinal
+from sites.leases import load_leases
 from sites.readers import field_name, read_raw
 from sites.reference import REFERENCE_PORTFOLIO
 from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_value, quoted, readable
@@ -33,8 +34,10 @@ ALIASES = {"latitude": "lat", "longitude": "lon", "long": "lon", "lng": "lon", "
 def load_sites(path: str | Path = REFERENCE_PORTFOLIO, horizon: tuple[str, str] | None = None) -> pd.DataFrame:
     """Read a portfolio file of any supported format and return the validated, enriched site table."""
     raw, first_row, row_word = read_raw(path)
-    return validate_sites(raw, source=raw.attrs.get("source", str(path)), horizon=horizon, first_row=first_row,
-                          row_word=row_word)
+    table = validate_sites(raw, source=raw.attrs.get("source", str(path)), horizon=horizon, first_row=first_row,
+                           row_word=row_word)
+    table.attrs["leases"] = load_leases(path, table, horizon)  # signed leases beside it (sites/leases.py)
+    return table
 
 
 OPTIONAL_NUMBERS = tuple(f.name for f in SITE_FIELDS if f.kind == "number" and f.default == ""
@@ -100,6 +103,7 @@ def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | No
     table["market"] = table["market"].where(table["market"] != "", table["state"])
     table["max_halls"] = table["max_halls"].astype(int)
     table["committed_halls"] = table["committed_halls"].astype(int)
+    table["building_halls"] = table["building_halls"].astype(int)
     table["grid_tco2_per_mwh"] = table["grid_tco2_per_mwh"].astype(float)
     for f in OPTIONAL_NUMBERS:  # blank: the model's default (optimizer/data.py build_values)
         table[f] = pd.to_numeric(table[f].replace("", np.nan)).astype(float)
@@ -199,6 +203,7 @@ def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> lis
                             f"{record['hall_it_mw']:g} IT MW; allowed: firm steps of at least one hall.")
         if not record["max_halls"]:
             problems.append(f"{where}, field max_halls: an AI-eligible site needs at least 1 hall.")
+    problems += _building_rules(record, where, horizon)
     if not record["ai_eligible"] and not record["mining_allowed"]:
         problems.append(f"{where}, field mining_allowed: a site must allow mining or be AI-eligible.")
     if record["mining_commitment_it_mw"] and not record["mining_allowed"]:
@@ -212,6 +217,33 @@ def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> lis
                 problems.append(f"{where}, field {field}: {step.quarter} is after the horizon end {horizon[1]}; "
                                 f"allowed: a quarter up to {horizon[1]}.")
                 break
+    return problems
+
+
+def _building_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> list[str]:
+    """Halls under construction at the start: only at an AI-eligible site, within max_halls with the contracted
+    ones, with an online quarter after the horizon start (and up to its end); no capex without halls."""
+    halls, online = record["building_halls"], record["building_online_quarter"]
+    if not halls:
+        typed = [f for f in ("building_spent_usd", "building_remaining_usd") if record[f]] + (
+            ["building_online_quarter"] if online else [])
+        return [f"{where}, field {typed[0]}: set, but building_halls is 0; allowed: blank or 0, or the number of "
+                "halls under construction in building_halls."] if typed else []
+    if not record["ai_eligible"]:
+        return [f"{where}, field building_halls: {halls} halls under construction at a site that is not "
+                "AI-eligible; allowed: 0, or ai_eligible true."]
+    problems = []
+    if halls + record["committed_halls"] > record["max_halls"]:
+        problems.append(f"{where}, field building_halls: {halls} halls under construction and "
+                        f"{record['committed_halls']} contracted exceed max_halls {record['max_halls']}; allowed: "
+                        f"building_halls + committed_halls at most max_halls.")
+    if not online:
+        problems.append(f"{where}, field building_online_quarter: value is missing for {halls} halls under "
+                        "construction; allowed: the quarter they come online, e.g. 2027Q3.")
+    elif horizon and not ordinal(horizon[0]) < ordinal(online) <= ordinal(horizon[1]):
+        problems.append(f"{where}, field building_online_quarter: {online} is not after the horizon start "
+                        f"{horizon[0]} and up to its end {horizon[1]}; allowed: a quarter from "
+                        f"{label(ordinal(horizon[0]) + 1)} to {horizon[1]}.")
     return problems
 
 

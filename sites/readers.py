@@ -21,6 +21,7 @@ FORMATS = {".csv": "CSV", ".xlsx": "Excel workbook", ".geojson": "GeoJSON", ".js
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 ENCODINGS = {"utf-8-sig": "UTF-8", "cp1252": "Windows-1252 (Latin-1)"}
 NUMBER_KINDS = ("number", "integer")
+HEADER_EXAMPLES = {"site": "name, lat, lon", "lease": "tenant, site, it_mw"}  # the fields a header names first
 
 
 def read_raw(path: str | Path) -> tuple[pd.DataFrame, int, str]:
@@ -67,11 +68,12 @@ def field_name(header: object) -> str:
     return str(header).strip().lower()
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A CSV's cells as text, encoding and delimiter sniffed; blank lines kept (and skipped in validation)
-    so that row numbers match lines; with ';' or tab separators decimal commas become decimal points."""
+def _read_csv(path: Path, fields: dict = FIELDS_BY_NAME, kind: str = "site") -> pd.DataFrame:
+    """A CSV's cells as text, encoding and delimiter sniffed (from the header's `fields`, a registry by name);
+    blank lines kept (and skipped in validation) so that row numbers match lines; with ';' or tab separators
+    decimal commas become decimal points."""
     text = _decode(path)
-    delimiter = _delimiter(text, path)
+    delimiter = _delimiter(text, path, fields, kind)
     body = text.lstrip()
     blank_lines = text[:len(text) - len(body)].count("\n")  # before the header
     rows = pd.read_csv(io.StringIO(body), sep=delimiter, header=None, dtype=str, keep_default_na=False,
@@ -80,7 +82,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     header_line += blank_lines
     if delimiter != ",":
         for column in raw.columns:
-            field = FIELDS_BY_NAME.get(field_name(column))
+            field = fields.get(field_name(column))
             if field is not None and field.kind in NUMBER_KINDS:
                 raw[column] = raw[column].map(_decimal_point)
     raw.attrs.update(source=str(path), header_row=header_line)
@@ -109,15 +111,16 @@ def _decode(path: Path) -> str:
                      "allowed: a CSV file saved as UTF-8 or Windows-1252.")
 
 
-def _delimiter(text: str, path: Path) -> str:
-    """The separator of the header row: the one that splits it into the most site field names; csv.Sniffer
-    when no separator gives any (the column check then names the unknown columns)."""
+def _delimiter(text: str, path: Path, fields: dict = FIELDS_BY_NAME, kind: str = "site") -> str:
+    """The separator of the header row: the one that splits it into the most field names of `fields`;
+    csv.Sniffer when no separator gives any (the column check then names the unknown columns)."""
     lines = [line for line in text.splitlines() if line.strip()]
+    example = HEADER_EXAMPLES.get(kind, ", ".join(list(fields)[:3]))
     if not lines:
-        raise InputError(f"{path}: the site file is empty; allowed: a header row of site fields (name, lat, lon, "
-                         "...) and a row per site.")
+        raise InputError(f"{path}: the {kind} file is empty; allowed: a header row of {kind} fields ({example}, "
+                         f"...) and a row per {kind}.")
     header = lines[0]
-    known = {d: sum(field_name(c) in FIELDS_BY_NAME for c in next(csv.reader([header], delimiter=d)))
+    known = {d: sum(field_name(c) in fields for c in next(csv.reader([header], delimiter=d)))
              for d in DELIMITERS}
     best = max(known, key=known.get)  # ties: the first, a comma
     if known[best]:
@@ -126,7 +129,7 @@ def _delimiter(text: str, path: Path) -> str:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(DELIMITERS)).delimiter
     except csv.Error:
         raise InputError(f"{path}: cannot tell how the columns are separated: the first line {quoted(header)} "
-                         f"holds no site field name; allowed: a header row of site fields (name, lat, lon, ...) "
+                         f"holds no {kind} field name; allowed: a header row of {kind} fields ({example}, ...) "
                          f"separated by commas, semicolons or tabs.") from None
 
 
@@ -187,6 +190,33 @@ def _read_xlsx(path: Path) -> tuple[pd.DataFrame, int]:
         return raw, header_row + 1
     finally:
         book.close()
+
+
+def read_table(path: Path, fields: dict, kind: str, sheet: str | None = None) -> tuple[pd.DataFrame, int] | None:
+    """Another table beside the sites (signed leases): a CSV's cells as text, or with `sheet` that sheet of a
+    workbook (None when the workbook has no such sheet); (cells, number of the first data row), the source
+    named in `attrs["source"]`."""
+    try:
+        if sheet is None:
+            raw = _read_csv(path, fields, kind)
+            return raw, raw.attrs["header_row"] + 1
+        import openpyxl
+        from openpyxl.utils import get_column_letter
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            if sheet not in book.sheetnames:
+                return None
+            rows = [[_excel_value(v) for v in row] for row in book[sheet].iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file, said in one sentence
+        what = f"sheet {sheet} of an Excel workbook" if sheet else "CSV"
+        raise InputError(f"{path}: cannot be read as {what} ({_reason(exc, path)}).") from None
+    raw, header_row = _with_header(rows, lambda i: get_column_letter(i + 1))
+    raw.attrs["source"] = f"{path} (sheet {sheet})"
+    return raw, header_row + 1
 
 
 def _cell(value: object) -> str:

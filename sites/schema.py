@@ -97,6 +97,16 @@ SITE_FIELDS: tuple[SiteField, ...] = (
               "committed_start_quarter).", default=0, minimum=0, maximum=1_000),
     SiteField("committed_start_quarter", "quarter", "", "Quarter by which the committed halls have started "
               "(default: the horizon start).", default=""),
+    SiteField("building_halls", "integer", "halls", "AI halls already under construction at the horizon start "
+              "(count toward max_halls and reserve their grid MW from the start).", default=0, minimum=0,
+              maximum=1_000),
+    SiteField("building_spent_usd", "number", "USD", "Capex already spent on those halls before the horizon "
+              "(sunk: not in the NPV; an AI tax basis at the horizon start).", default=0.0, minimum=0, maximum=1e11,
+              soft_maximum=5e9),
+    SiteField("building_remaining_usd", "number", "USD", "Capex still to pay on those halls, paid evenly from the "
+              "horizon start until their online quarter.", default=0.0, minimum=0, maximum=1e11, soft_maximum=5e9),
+    SiteField("building_online_quarter", "quarter", "", "Quarter those halls come online (billing 50%, then 100% "
+              "from the next quarter); after the horizon start.", default=""),
     SiteField("mining_commitment_it_mw", "number", "MW", "Mining IT MW a hosting or offtake contract obliges the "
               "site to run every quarter (0: none).", default=0.0, minimum=0, maximum=10_000),
     SiteField("mining_commitment_end_quarter", "quarter", "", "Last quarter of that contract (default: the "
@@ -120,6 +130,25 @@ SITE_FIELDS: tuple[SiteField, ...] = (
 )
 
 FIELDS_BY_NAME = {f.name: f for f in SITE_FIELDS}
+
+# Signed leases (sites/leases.py): one row per contract, in a `NAME.leases.csv` beside the site file or a
+# `Leases` sheet of a site or plan workbook.
+LEASE_FIELDS: tuple[SiteField, ...] = (
+    SiteField("tenant", "text", "", "Tenant of the signed lease."),
+    SiteField("site", "text", "", "Site that hosts it (a site name of the portfolio, AI-eligible)."),
+    SiteField("it_mw", "number", "MW", "Critical IT MW leased, above 0.", minimum=0, maximum=10_000,
+              soft_maximum=1_000),
+    SiteField("rate_usd_per_kw_month", "number", "USD/kW-month", "Contract rate in the start quarter.", minimum=0,
+              maximum=10_000, soft_maximum=1_000),
+    SiteField("escalator_per_yr", "number", "1/yr", "Contract escalator: the rate grows by it each year from the "
+              "start quarter.", minimum=-0.5, maximum=0.5),
+    SiteField("start_quarter", "quarter", "", "First billed quarter (inside the horizon)."),
+    SiteField("term_quarters", "integer", "quarters", "Quarters billed at the contract rate; after them the MW "
+              "stay leased at the market rate.", minimum=1, maximum=400),
+    SiteField("ramp_quarters", "integer", "quarters", "Quarters over which billing ramps linearly to it_mw "
+              "(1: all of it from the start quarter); at most term_quarters.", default=1, minimum=1, maximum=40),
+)
+LEASE_FIELDS_BY_NAME = {f.name: f for f in LEASE_FIELDS}
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")  # 12,5 or ,5: a decimal comma (European spreadsheets)
 
 

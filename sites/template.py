@@ -21,7 +21,8 @@ NAN = float("nan")
 # market from the state. The mining site shows a later interruptible ledger step; the AI site two halls
 # of 30 IT MW (2 x 30 x 1.4 = 84 grid MW, inside its 100 MW of firm power).
 FLEET = {"fleet_ths": NAN, "fleet_j_per_th": NAN, "fleet_retire_quarter": "", "flex_usd_per_mw_yr": NAN,
-         "curtailed_share": NAN, "flex_firm_opt_in": False, "power_resale_usd_per_mwh": 0.0}
+         "curtailed_share": NAN, "flex_firm_opt_in": False, "power_resale_usd_per_mwh": 0.0,
+         "building_halls": 0, "building_spent_usd": 0.0, "building_remaining_usd": 0.0, "building_online_quarter": ""}
 EXAMPLES = (
     {"name": "Example mine (TX)", "state": "", "lat": 30.655, "lon": -97.001, "secured_mw": 100.0,
      "energised_quarter": "2024Q1", "power_class": "firm", "power_steps": "2028Q1:+20:interruptible",
@@ -40,6 +41,7 @@ EXAMPLES = (
 BLANK_MEANS = {"state": "the state the point lies in", "egrid_subregion": "the eGRID2023 subregion the point lies in",
                "grid_tco2_per_mwh": "the eGRID2023 rate of the subregion", "market": "the site's state",
                "power_steps": "no later steps", "committed_start_quarter": "the horizon start",
+               "building_online_quarter": "none (required when building_halls > 0)",
                "mining_commitment_end_quarter": "the horizon end",
                "fleet_ths": "fills the site's mining power at the horizon start",
                "fleet_j_per_th": "the scenario's fleet_j_per_th_2026",

@@ -53,7 +53,7 @@ def schedule_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     for (s, t, w), p in d.secured_mw.items():
         mining_mw = pue * float(pyo.value(m.mining_it_mw[s, t, w])) if (s, t, w) in m.MINING_STW else 0.0
         ai_mw = g * d.hall_it_mw[s] * n.get((s, t), 0.0)
-        online = g * d.hall_it_mw[s] * n.get((s, t - d.lead_quarters[s]), 0.0) if t >= d.lead_quarters[s] else 0.0
+        online = g * float(pyo.value(m.ai_online_it_mw[s, t])) if s in d.ai_sites else 0.0
         free = max(0.0, p - use[s, t, w] + mining_mw)      # P - halls' reservation - resale
         runnable = min(pue * fleet.get((s, t), 0.0), free)
         k = (s, t, w)

@@ -6,7 +6,8 @@ Symbols:
     k_u             quarters online before the utilization floor applies [quarters]
 
 Equations:
-    (U1) x[s,t,w] >= u_min * B_s * N[s, t - L_s - k_u]
+    (U1) x[s,t,w] >= u_min * ai_online_it_mw[s, t - k_u]     (= u_min * B_s * N[s, t - L_s - k_u] without halls
+         under construction at the start)
 """
 
 import pandas as pd
@@ -15,9 +16,8 @@ import pyomo.environ as pyo
 from optimizer.data import ModelData
 from optimizer.formulation import halls, lead_time, leasing
 from optimizer.formulation.family import TOL_MW, Limit, at_site_quarter, no_columns, quarter, where
-from optimizer.formulation.halls import cumulative
 
-REQUIRES = (halls, leasing)
+REQUIRES = (halls, lead_time, leasing)
 CASH_LINES = ()
 LIMITS = (
     Limit("utilization_floor", "utilization: halls online must be leased", at_site_quarter,
@@ -28,10 +28,9 @@ LIMITS = (
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
     u_min, k = d.base.utilization_min_share, d.base.utilization_after_quarters
-    lead = d.lead_quarters
-    keys = [(s, t, w) for (s, t, w) in m.AI_STW if t - lead[s] - k >= 0] if u_min > 0 else []
+    keys = [(s, t, w) for (s, t, w) in m.AI_STW if t - k >= lead_time.first_online_t(d, s)] if u_min > 0 else []
     m.utilization_floor = pyo.Constraint(keys, rule=lambda m, s, t, w: (
-        m.leased_it_mw[s, t, w] >= u_min * d.hall_it_mw[s] * cumulative(m, s, t - lead[s] - k)))
+        m.leased_it_mw[s, t, w] >= u_min * m.ai_online_it_mw[s, t - k]))
 
 
 schedule_columns = cashflow_columns = no_columns

@@ -10,7 +10,7 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from optimizer.formulation import halls
+from optimizer.formulation import halls, taxes
 from tests.conftest import make_sites, site_column, solve_case
 from tests.conftest import site_column as col
 from tests.families.hand import (AI, B, G, L, T, assert_unique, corrupt, cumulative_halls, df, hall_npv, hand_optimum,
@@ -202,3 +202,65 @@ def test_check_flags_schedule_halls_that_differ_from_the_builds(two_halls):
     problem = "halls: Schedule's halls started or grid MW reserved differ from the Builds sheet."
     assert halls.check(corrupt(two_halls, "schedule", two_halls.schedule.index[-1], "ai_halls_started", to=0.0)) == [problem]
     assert halls.check(corrupt(two_halls, "schedule", two_halls.schedule.index[-1], "ai_grid_mw_reserved", to=0.0)) == [problem]
+
+
+# ---------------------------------------------------------------- halls under construction at the start (H1-H5, L1/L2)
+
+BUILDING = {**AI, "max_halls": 2, "secured_mw": 28, "building_halls": 1, "building_spent_usd": 30e6,
+            "building_remaining_usd": 20e6, "building_online_quarter": "2027Q3"}
+
+
+@pytest.fixture(scope="module")
+def building():
+    """One hall under construction at the start (online 2027Q3, $20M still to pay, $30M spent) and room for a
+    second (max_halls 2, 28 MW); 10 IT MW of starts a quarter."""
+    return solve(make_sites(BUILDING), max_ai_start_it_mw_per_quarter=10.0)
+
+
+def test_a_hall_under_construction_comes_online_and_pays_its_remaining_capex(building):
+    """H1/H2/H4/L2 by hand: the hall under construction reserves its 14 grid MW from t = 0 and comes online in
+    t = 2 (5 IT MW billed, 10 from t = 3); its remaining $20M is paid evenly in t = 0, 1 and its $30M spent is
+    not in the NPV. It takes no build-rate room: the second hall (10 MW = the whole rate) still starts in
+    2027Q1, online t = 4. Leased 0, 0, 5, 10, 15, 20, 20, 20; NPV = sum df (1-phi) rate x + terminal
+    - df[0..1] * $10M - df[0..3] * $21.25M."""
+    plan, sc, _ = building
+    b = plan.builds
+    assert list(b["status"]) == ["under construction", "planned"]
+    assert list(b["start_quarter"]) == ["2027Q1", "2027Q1"] and list(b["online_quarter"]) == ["2027Q3", "2028Q1"]
+    assert list(b["capex_spent_usd"]) == [30e6, 0.0]
+    assert cumulative_halls(plan, "Alpha") == [2] * 8
+    assert col(plan, "Alpha", "ai_grid_mw_reserved") == pytest.approx([28.0] * 8)
+    leased = [0, 0, 5, 10, 15, 20, 20, 20]
+    assert col(plan, "Alpha", "ai_it_mw_leased") == pytest.approx(leased, abs=1e-6)
+    assert col(plan, "Alpha", "ai_it_mw_online") == pytest.approx([0, 0, 10, 10, 20, 20, 20, 20])
+    capex = list(plan.cashflow["ai_capex_usd"])
+    assert capex[:5] == pytest.approx([10e6 + 21.25e6] * 2 + [21.25e6] * 2 + [0.0], abs=1e-3)
+    d, phi = plan.data, sc.landlord_opex_share
+    rate = [d.lease_revenue_usd_per_it_mw[t, "base"] for t in range(T)]
+    npv = sum(df(sc, t) * (1 - phi) * rate[t] * leased[t] for t in range(T))
+    npv += sum(df(sc, j) * (1 - phi) * rate[T - 1] * leased[T - 1] for j in range(T, T + sc.terminal_quarters))
+    npv -= sum(df(sc, j) * 10e6 for j in range(2)) + sum(df(sc, j) * 21.25e6 for j in range(4))
+    assert plan.info.npv_usd == pytest.approx(npv, rel=1e-9)
+    assert halls.check(plan) == []
+
+
+def test_spent_capex_is_a_tax_basis_at_the_start():
+    """taxes.py T1 with the sunk $30M counted as AI capex paid in t = 0: no second hall (max_halls 1), 25% tax,
+    100% bonus on the 75% M&E share, the 25% shell over 39 years (156 quarters). Basis paid through t: 30 + 10
+    (t = 0), 50 from t = 1 ($M), so depreciation = 0.75 * (40, 10, 0, ...) + 0.25 * (40, 50, 50, ...) / 156."""
+    site = {**BUILDING, "max_halls": 1, "secured_mw": 14}
+    plan, sc, _ = solve(make_sites(site), tax_rate=0.25, bonus_depreciation_share=1.0, ai_capex_shell_share=0.25,
+                        ai_shell_tax_life_yr=39)
+    paid = [40e6] + [50e6] * 7
+    dep = [0.75 * (paid[t] - (paid[t - 1] if t else 0.0)) + 0.25 * paid[t] / 156 for t in range(T)]
+    assert list(plan.cashflow["depreciation_usd"])[:T] == pytest.approx(dep, rel=1e-9)
+    assert list(plan.cashflow["ai_capex_usd"])[:3] == pytest.approx([10e6, 10e6, 0.0], abs=1e-3)
+    assert taxes.check(plan) == []   # its recomputation from CashFlow adds the sunk basis too
+
+
+def test_check_flags_a_hall_under_construction_that_moved(building):
+    """The check: the Builds row of the hall under construction must come online in its quarter."""
+    plan = building[0]
+    problem = ("halls: Alpha shows 1 halls under construction at the start, not its 1 online in 2027Q3 with "
+               "$20,000,000 to pay.")
+    assert problem in halls.check(corrupt(plan, "builds", 0, "online_quarter", to="2027Q4"))
