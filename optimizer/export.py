@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from types import MappingProxyType
 from pathlib import Path
 
 import pandas as pd
@@ -34,13 +35,13 @@ UNIT_FORMATS = (  # (unit token, Excel number format), compound units first
     ("share", PERCENT), ("gap", PERCENT), ("rate", PERCENT), ("irr", PERCENT), ("probability", PERCENT),
     ("dscr", MULTIPLE), ("moic", MULTIPLE), ("seconds", "0.00"), ("quarters", "0"), ("years", "0.0"))
 _UNIT = re.compile("(?:^|_)(" + "|".join(token for token, _ in UNIT_FORMATS) + ")(?=_[a-z]|$)")
-_FORMAT = [(re.compile(token + "$"), fmt) for token, fmt in UNIT_FORMATS]
-WORDS = {"ai": "AI", "it": "IT", "mw": "MW", "mwh": "MWh", "asic": "ASIC", "asics": "ASICs", "npv": "NPV",
+_FORMAT = tuple((re.compile(token + "$"), fmt) for token, fmt in UNIT_FORMATS)
+WORDS = MappingProxyType({"ai": "AI", "it": "IT", "mw": "MW", "mwh": "MWh", "asic": "ASIC", "asics": "ASICs", "npv": "NPV",
          "apv": "APV", "irr": "IRR", "btc": "BTC", "dscr": "DSCR", "moic": "MOIC", "ehs": "EH/s", "ths": "TH/s",
          "tco2": "tCO2", "ebitda": "EBITDA", "lp": "LP", "mip": "MIP", "hpc": "HPC", "co2": "CO2", "j": "J",
-         "th": "TH", "ph": "PH", "kw": "kW", "ufcf": "UFCF", "fcf": "FCF", "usd": "USD"}
-LOWER = {"of", "and", "by", "per", "at", "the", "to", "in", "on", "a", "or", "for", "as", "not", "from"}
-QUALIFIERS = {"avg": "(avg)", "end": "(end)", "start": "(start)", "max": "(max)", "min": "(min)"}
+         "th": "TH", "ph": "PH", "kw": "kW", "ufcf": "UFCF", "fcf": "FCF", "usd": "USD"})
+LOWER = frozenset({"of", "and", "by", "per", "at", "the", "to", "in", "on", "a", "or", "for", "as", "not", "from"})
+QUALIFIERS = MappingProxyType({"avg": "(avg)", "end": "(end)", "start": "(start)", "max": "(max)", "min": "(min)"})
 
 
 def unit(name: str) -> str | None:

@@ -72,6 +72,16 @@ def test_check_flags_a_broken_npv(portfolio, column, by, prefix):
         "cash flow: unlevered_free_cash_flow_usd is not operating - capex - taxes - the tax the interest saves."])
 
 
+def test_equity_npv_is_the_levered_flow_at_the_cost_of_equity(portfolio):
+    """N4: equity_npv_usd = sum_j (1 + r_e)^-((j+1)/4) * net_cash_flow_usd[j], r_e = 18%, by hand; N1: the levered
+    NPV is the same flows at the 10% discount rate."""
+    flows = portfolio.cashflow["net_cash_flow_usd"].to_list()
+    equity = sum(f * 1.18 ** (-(j + 1) / 4) for j, f in enumerate(flows))
+    levered = sum(f * 1.1 ** (-(j + 1) / 4) for j, f in enumerate(flows))
+    assert portfolio.kpis["equity_npv_usd"] == pytest.approx(equity, rel=1e-9)
+    assert portfolio.kpis["levered_npv_usd"] == pytest.approx(levered, rel=1e-9) and levered > equity > 0
+
+
 def test_check_flags_a_negative_cash_line(portfolio):
     """N1 check: lines are non-negative amounts, their sign comes from their kind (a negative draw with a
     matching negative repayment would otherwise pass every sum)."""
