@@ -6,7 +6,7 @@ taken on the probability-weighted flows sum_w p_w a_l[j,w] (the DSCR excepted: i
 
     OP[j]     operating cash: sum of the signed operating lines
     NCX[j]    net capex: capex outflows less ASIC sale proceeds (- sum of the signed capex lines)
-    UT[j]     taxes as if unlevered: taxes[j] + tau * interest[j]  (interest is tax-deductible, taxes.py T2)
+    UT[j]     taxes as if unlevered: taxes[j] + the tax the interest saves (objective.py N2)
     UFCF[j] = OP[j] - NCX[j] - UT[j]     unlevered free cash flow, before financing
     FCFE[j] = net_cash_flow_usd[j]       flow to equity holders: every line in the NPV (operating, capex,
               taxes, debt draws less repayments and interest, issuance cost). Convention: the opening cash
@@ -52,21 +52,17 @@ def _of(lines, category: str) -> list:
     return [line for line in lines if line.category == category]
 
 
-def _tax_rate(plan) -> pd.Series:
-    return plan.cashflow["scenario"].map({w: sc.tax_rate for w, sc in plan.data.scenario_values.items()})
-
-
 def unlevered_fcf_usd(plan) -> pd.DataFrame:
     """Per (quarter, scenario), horizon and tail: OP, NCX, taxes, UT and UFCF (CashFlow's
     unlevered_free_cash_flow_usd = OP - NCX - UT, objective.py N2)."""
-    c, lines, tau = plan.cashflow, plan.cash_lines, _tax_rate(plan)
+    c, lines = plan.cashflow, plan.cash_lines
     ufcf = c[UFCF]
     return pd.DataFrame({
         "quarter": c["quarter"], "scenario": c["scenario"], "period": c["period"],
         "operating_cash_usd": _signed(c, _of(lines, "operating")),
         "net_capex_usd": -_signed(c, _of(lines, "capex")),
         "taxes_usd": -_signed(c, _of(lines, "tax")),
-        "unlevered_taxes_usd": -_signed(c, _of(lines, "tax")) + tau * c[financing.INTEREST.name],
+        "unlevered_taxes_usd": _signed(c, _of(lines, "operating")) + _signed(c, _of(lines, "capex")) - ufcf,
         UFCF: ufcf,
     }).reset_index(drop=True)
 

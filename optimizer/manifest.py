@@ -54,7 +54,7 @@ def build_manifest(sites_path, sources: dict, overrides: tuple, scenario_values:
         "solver_options": {"gap": options.gap, "time_limit": options.time_limit, "threads": options.threads,
                            "random_seed": options.seed},
         "status": info.status,
-        "npv_usd": info.npv_usd,
+        "objective_usd": info.npv_usd,   # the value less the undrawn tie-break (financing F8)
         "mip_gap": info.mip_gap,
         "bound_usd": info.bound_usd,
     }

@@ -30,7 +30,8 @@ ROW = {"name": "Alpha", "state": "GA", "lat": "33.0", "lon": "-84.0", "secured_m
        "hall_it_mw": "20", "max_halls": "2", "site_opening_cost_usd": "0", "power_usd_per_mwh_2026": "50",
        "market": "GA", "committed_halls": "0", "committed_start_quarter": "", "mining_commitment_it_mw": "0",
        "mining_commitment_end_quarter": "", "fleet_ths": "", "fleet_j_per_th": "", "fleet_retire_quarter": "",
-       "flex_usd_per_mw_yr": "", "curtailed_share": "", "flex_firm_opt_in": "false", "power_resale_usd_per_mwh": "0"}
+       "flex_usd_per_mw_yr": "", "curtailed_share": "", "flex_firm_opt_in": "false", "power_resale_usd_per_mwh": "0",
+       "building_halls": "0", "building_spent_usd": "0", "building_remaining_usd": "0", "building_online_quarter": ""}
 SITE_VALUES = {"blank": "", "text": "abc", "negative": "-5", "nan": "nan", "inf": "inf", "huge": "1e308"}
 WRONG_TYPE = {"number": "12,5", "integer": "1.5", "bool": "maybe", "quarter": "2027Q5", "choice": "sometimes",
               "text": ";"}

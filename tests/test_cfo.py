@@ -30,10 +30,20 @@ def signed(c: pd.DataFrame, categories) -> pd.Series:
 
 
 def unlevered_here(plan) -> pd.Series:
-    """The test's own UFCF: operating + capex + tax lines (signed) - tau * interest."""
+    """The test's own UFCF: operating + capex + tax lines (signed) - the tax the interest saves: the project-debt
+    shield (at most tau * its interest and the tax paid) and tau * the revolver's interest in the horizon, tau *
+    all interest after it."""
     c = plan.cashflow
-    tau = c["scenario"].map({w: sc.tax_rate for w, sc in plan.data.scenario_values.items()})
-    return signed(c, ("operating", "capex", "tax")) - tau * c["interest_usd"]
+    sv = plan.data.scenario_values
+    tau = c["scenario"].map({w: sc.tax_rate for w, sc in sv.items()})
+    rate_p = c["scenario"].map({w: sc.project_debt_rate_per_yr for w, sc in sv.items()})
+    rate_r = c["scenario"].map({w: sc.revolver_rate_per_yr for w, sc in sv.items()})
+    before = lambda col: c.groupby("scenario", sort=False)[col].shift(1, fill_value=0.0).fillna(0.0)  # noqa: E731
+    shield = np.minimum(tau * rate_p / 4 * before("project_debt_balance_usd"), c["taxes_usd"])
+    horizon = c["period"] == "horizon"
+    assert np.allclose(c["interest_tax_shield_usd"], shield.where(horizon, 0.0), atol=TOL_USD)
+    saved = (shield + tau * rate_r / 4 * before("revolver_balance_usd")).where(horizon, tau * c["interest_usd"])
+    return signed(c, ("operating", "capex", "tax")) - saved
 
 
 def expected_here(plan, values: pd.Series) -> np.ndarray:

@@ -147,6 +147,6 @@ def print_summary(plan, out_path: Path) -> None:
     for _, title in columns:
         table.add_column(title, justify="right")
     for row in plan.by_year.to_dict("records"):
-        table.add_row(str(row["year"]), *(f"{row[column]:,.0f}" for column, _ in columns[1:]))
+        table.add_row(str(row["year"]), *(f"{round(row[column]):,}" for column, _ in columns[1:]))  # no "-0"
     out.print(table)
     out.print(f"wrote {out_path}")

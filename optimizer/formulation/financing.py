@@ -109,7 +109,7 @@ def _tax_shield_and_tiebreak(m: pyo.ConcreteModel, d: ModelData) -> None:
     """F7 TS[j, w] in USD (the APV counts it at the project-debt rate) and F8 the tie-break per scenario."""
     sc, bp = d.base, m.project_debt_balance_musd
     shield = sc.tax_rate * sc.project_debt_rate_per_yr / 4
-    on = sc.tax_rate > 0 and len(m.PROJECT_DEBT_TW) > 0
+    on = sc.tax_rate > 0 and len(m.PROJECT_DEBT_TW) > 0 and sc.valuation == "apv"  # levered: reported only
     m.TAX_SHIELD_TW = pyo.Set(initialize=[(t, w) for (t, w) in m.PROJECT_DEBT_TW if t > 0] if on else [], dimen=2)
     m.tax_shield_musd = pyo.Var(m.TAX_SHIELD_TW, domain=pyo.NonNegativeReals)
     m.tax_shield_within_interest = pyo.Constraint(m.TAX_SHIELD_TW, rule=lambda m, t, w: (
@@ -143,7 +143,16 @@ def _debt_cash(m, d: ModelData, keys, draw, repay, balance, draw_line, repay_lin
 def cashflow_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
     return {"project_debt_balance_usd": values(m.project_debt_balance_musd, m.PROJECT_DEBT_TW, MUSD),
             "revolver_balance_usd": values(m.revolver_balance_musd, m.REVOLVER_TW, MUSD),
-            "interest_tax_shield_usd": values(m.interest_tax_shield_usd, list(m.interest_tax_shield_usd))}
+            "interest_tax_shield_usd": shield_columns(m, d)}
+
+
+def shield_columns(m: pyo.ConcreteModel, d: ModelData) -> dict:
+    """F7 as reported, under either valuation: TS[t] = min(tau * rho_p/4 * BP[t-1], taxes[t]) in the horizon (the
+    APV's variable reaches it: the objective gains df_d - df > 0 per dollar)."""
+    sc, bp = d.base, values(m.project_debt_balance_musd, m.PROJECT_DEBT_TW, MUSD)
+    most = sc.tax_rate * sc.project_debt_rate_per_yr / 4
+    return {(t, w): min(most * bp[t - 1, w], float(pyo.value(m.terms.cash("taxes_usd", t, w))))
+            for (t, w) in bp if t > 0 and sc.tax_rate > 0}
 
 
 schedule_columns = no_columns

@@ -134,7 +134,7 @@ def operated_keys(d: ModelData) -> list[tuple]:
 
 
 def add(m: pyo.ConcreteModel, d: ModelData) -> None:
-    sc, T = d.base, d.n_quarters
+    sc = d.base
     keys = operated_keys(d)
     bought = sorted({(s, v) for (s, v, t, w) in keys if v != EXISTING})
     if math.isfinite(sc.asic_purchase_max_ths_per_quarter) and sc.asic_purchase_max_ths_per_quarter <= 0:
