@@ -68,24 +68,25 @@ def test_existing_plan_needs_force_and_manifest_records_the_run(tmp_path):
     assert result.exit_code == 2 and "pass --force" in result.stderr
     assert out.read_bytes() == b"old plan"
     result = invoke("solve", "--out", str(out), "--force", "--json", "--manifest", str(manifest), "--threads", "1",
-                    "--set", "lease_usd_per_kw_month=155")
+                    "--set", "lease_usd_per_kw_month=155", "--gap", "0.01")
     assert result.exit_code == 0, result.stderr
     record = json.loads(manifest.read_text())
     assert record["site_file_sha256"] == __import__("hashlib").sha256(REFERENCE_PORTFOLIO.read_bytes()).hexdigest()
     assert any(f.endswith("base.toml") for f in record["scenario_files"])
     assert record["overrides"] == ["lease_usd_per_kw_month=155"]
     assert record["scenario"]["lease_usd_per_kw_month"] == 155
-    assert record["solver_options"] == {"gap": 0.001, "time_limit": None, "threads": 1, "random_seed": 0}
+    assert record["solver_options"] == {"gap": 0.01, "time_limit": None, "threads": 1, "random_seed": 0}
     assert record["versions"]["pyomo"] and record["versions"]["highspy"] and record["versions"]["HiGHS"]
     k = json.loads(result.stdout)
-    assert record["status"] == "optimal"
+    assert record["status"] == "optimal"  # within the 1% asked for
     assert record["objective_usd"] == pytest.approx(k["npv_usd"] - k["undrawn_tiebreak_usd"], rel=1e-12)
 
 
 def test_same_inputs_give_the_same_plan():
+    """Same inputs, same seed, same plan (at a 1% gap: determinism does not need the proof)."""
     sites, scenario = load_sites(), load_scenario()
-    first, _ = solve_plan(sites, scenario, gap=1e-3)
-    second, _ = solve_plan(sites, scenario, gap=1e-3)
+    first, _ = solve_plan(sites, scenario, gap=1e-2)
+    second, _ = solve_plan(sites, scenario, gap=1e-2)
     assert first.kpis["npv_usd"] == second.kpis["npv_usd"]
     assert first.builds.equals(second.builds)
 
@@ -154,7 +155,7 @@ def test_a_terminal_sees_one_progress_line_while_highs_runs(tmp_path):
     """Under a pseudo-terminal (`script`), solve rewrites one line in place (carriage returns, no new lines)
     with the phase, the plan's NPV, the bound and the gap; `--quiet` and a pipe get none."""
     out = tmp_path / "plan.xlsx"
-    command = f"{HASHPIVOT} solve --out {out} --threads 1"
+    command = f"{HASHPIVOT} solve --out {out} --threads 1 --gap 0.01"
     done = subprocess.run(["script", "-q", "-e", "-c", command, str(tmp_path / "tty.log")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout
