@@ -56,14 +56,11 @@ def unlevered_fcf_usd(plan) -> pd.DataFrame:
     """Per (quarter, scenario), horizon and tail: OP, NCX, taxes, UT and UFCF (CashFlow's
     unlevered_free_cash_flow_usd = OP - NCX - UT, objective.py N2)."""
     c, lines = plan.cashflow, plan.cash_lines
-    ufcf = c[UFCF]
+    ufcf, operating, capex = c[UFCF], _signed(c, _of(lines, "operating")), _signed(c, _of(lines, "capex"))
     return pd.DataFrame({
         "quarter": c["quarter"], "scenario": c["scenario"], "period": c["period"],
-        "operating_cash_usd": _signed(c, _of(lines, "operating")),
-        "net_capex_usd": -_signed(c, _of(lines, "capex")),
-        "taxes_usd": -_signed(c, _of(lines, "tax")),
-        "unlevered_taxes_usd": _signed(c, _of(lines, "operating")) + _signed(c, _of(lines, "capex")) - ufcf,
-        UFCF: ufcf,
+        "operating_cash_usd": operating, "net_capex_usd": -capex, "taxes_usd": -_signed(c, _of(lines, "tax")),
+        "unlevered_taxes_usd": operating + capex - ufcf, UFCF: ufcf,
     }).reset_index(drop=True)
 
 
@@ -79,7 +76,7 @@ def _expected(plan, frame: pd.DataFrame, columns: list) -> pd.DataFrame:
 
 def expected_flows_usd(plan) -> pd.DataFrame:
     """Per quarter (horizon and tail), probability-weighted: UFCF, its cumulative sum, and FCFE."""
-    u = unlevered_fcf_usd(plan)
+    u = plan.cashflow[["quarter", "scenario", "period", UFCF]].reset_index(drop=True)
     u["equity_cash_flow_usd"] = plan.cashflow["net_cash_flow_usd"].to_numpy()
     flows = _expected(plan, u, [UFCF, "equity_cash_flow_usd"])
     flows["cumulative_unlevered_usd"] = flows[UFCF].cumsum()

@@ -238,7 +238,7 @@ def sample(table: tuple[int, int], frames: list[pd.DataFrame]) -> tuple:
     """Print area of a long tidy table (or tables side by side): its header and first SAMPLE_ROWS rows,
     and the columns that fit PRINT_WIDTH characters (the footer note says what is left out)."""
     first, rows = table
-    widths = [column_width(name, frame[name].tolist()) for frame in frames for name in frame.columns]
+    widths = [column_width(name, frame[name].head(200).tolist()) for frame in frames for name in frame.columns]
     fit = max(1, int(np.searchsorted(np.cumsum(widths), PRINT_WIDTH, side="right")))
     shown = min(rows, SAMPLE_ROWS)
     left = [f"the first {shown} of {rows:,} rows"] if rows > shown else []
@@ -452,11 +452,12 @@ def run_sheet(book, plan: Plan, manifest: dict | None, f: Formats) -> tuple:
     end = first + rows
     if manifest:
         ws.write_string(end + 1, 0, "run manifest", f.title)
-        for i, (key, value) in enumerate(manifest_rows(manifest), start=end + 2):
+        record = manifest_rows(manifest)
+        for i, (key, value) in enumerate(record, start=end + 2):
             ws.write_string(i, 0, key)
             plain = isinstance(value, (int, str)) or value is None or (isinstance(value, float) and math.isfinite(value))
             write_cells(ws, i, 1, [value if plain else str(value)], f.of(key))
-        end += 2 + len(manifest_rows(manifest))
+        end += 2 + len(record)
     return (0, 0, end - 1, 1), None
 
 
@@ -468,9 +469,6 @@ LINE_WORDS = MappingProxyType({
     "depreciation_addback_usd": "Add back: tax depreciation", "ebitda_usd": "EBITDA",
     "net_income_usd": "Net income", "free_cash_flow_usd": "Free cash flow (before debt principal and equity)",
     "ai_capex_usd": "AI hall capex", "site_opening_usd": "Site opening", "certificate_cost_usd": "Certificates"})
-SUBTOTALS = ("ebitda_usd", "net_income_usd", "free_cash_flow_usd")  # optimizer/cfo.py pnl_by_year
-
-
 def pnl_sheet(book, plan: Plan, pnl: pd.DataFrame, uses: pd.DataFrame, f: Formats) -> tuple:
     """The yearly P&L (optimizer/cfo.py pnl_by_year: lines down, years across, costs negative) with a total
     column, each subtotal a formula: the subtotal above plus the lines between (all-zero lines left out);
@@ -478,19 +476,19 @@ def pnl_sheet(book, plan: Plan, pnl: pd.DataFrame, uses: pd.DataFrame, f: Format
     ws = human_sheet(book, "P&L", label_width=46)
     ws.write_string(0, 1, "P&L and free cash flow by year (expected over scenarios), USD", f.title)
     years = list(pnl.columns)
-    shown = [key for key in pnl.index if key in SUBTOTALS or (pnl.loc[key].abs() > 0.5).any()]
+    shown = [key for key in pnl.index if key in cfo.SUBTOTALS or (pnl.loc[key].abs() > 0.5).any()]
     row = write_lines(ws, 2, [], f, header=["USD", *years, "Total"])
     first, above = row, None  # first row of the block; row of the subtotal above
+    total_col = xl_col_to_name(1 + len(years))
     for key in shown:
         values = pnl.loc[key].tolist()
-        if key in SUBTOTALS:
+        if key in cfo.SUBTOTALS:
             cells = [(subtotal_formula(j, first, row, above), v) for j, v in enumerate(values, start=2)]
         else:
             cells = list(values)
-        total_col = xl_col_to_name(1 + len(years))
         cells.append((f"=SUM(C{row + 1}:{total_col}{row + 1})", float(sum(values))))
-        write_lines(ws, row, [(str(key), LINE_WORDS.get(key) or words(key), cells)], f, totals=SUBTOTALS)
-        if key in SUBTOTALS:
+        write_lines(ws, row, [(str(key), LINE_WORDS.get(key) or words(key), cells)], f, totals=cfo.SUBTOTALS)
+        if key in cfo.SUBTOTALS:
             first, above = row + 1, row
         row += 1
     end = sources_uses(ws, row + 2, uses, f)
@@ -552,15 +550,16 @@ def value_bridge(plan: Plan) -> list[tuple[str, str, float]]:
     pv = lambda amount, factor=df: float((p * amount * factor).sum())  # noqa: E731
     signed = lambda cats: sum(line.sign * c[line.name] for line in plan.cash_lines  # noqa: E731
                               if line.category in cats and line.in_npv)
+    operating_capex = signed(("operating", "capex"))
     sites = sum(d.probability[w] * operating_npv_usd(plan, w) for w in d.scenarios)
     rows = [(f"site_operating_npv_usd:{s}", s, float(v)) for s, v in sites.items()]
     carbon = pv(-(c.get("carbon_cost_usd", 0.0) + c.get("certificate_cost_usd", 0.0)))
     rows += [("carbon_npv_usd", "Carbon and certificate costs (portfolio)", carbon),
              ("unassigned_npv_usd", "Other operating and capex flows, not by site",
-              pv(signed(("operating", "capex"))) - float(sites.sum()) - carbon)]
+              pv(operating_capex) - float(sites.sum()) - carbon)]
     if valuation(plan) == "apv":
         rows += [("unlevered_tax_npv_usd", "Taxes, as if unlevered",
-                  pv(c["unlevered_free_cash_flow_usd"] - signed(("operating", "capex")))),
+                  pv(c["unlevered_free_cash_flow_usd"] - operating_capex)),
                  ("tax_shield_npv_usd", "Interest tax shields (at the cost of debt)",
                   pv(c["interest_tax_shield_usd"], c["debt_discount_factor"])),
                  ("issuance_npv_usd", "Equity issuance costs", pv(-c["equity_issuance_cost_usd"]))]

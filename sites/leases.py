@@ -20,7 +20,7 @@ import pandas as pd
 from kernel.errors import InputError
 from kernel.quarters import ordinal
 from sites.readers import field_name, read_table
-from sites.schema import LEASE_FIELDS, LEASE_FIELDS_BY_NAME, parse_value, quoted
+from sites.schema import LEASE_FIELDS, LEASE_FIELDS_BY_NAME, parse_row, quoted
 
 LEASES_SHEET = "Leases"
 LEASES_SUFFIX = ".leases.csv"
@@ -88,7 +88,7 @@ def validate_leases(raw: pd.DataFrame, source: str, sites: pd.DataFrame, horizon
         if all(str(v).strip() == "" for v in row.values()):
             continue
         where = f"{source}: row {first_row + i} ({str(row.get('tenant', '')).strip() or 'no tenant'})"
-        record, found = _parse(row, where)
+        record, found = parse_row(row, where, LEASE_FIELDS)
         if not found:
             found = _rules(record, where, sites, horizon)
         problems += found
@@ -97,22 +97,6 @@ def validate_leases(raw: pd.DataFrame, source: str, sites: pd.DataFrame, horizon
     if problems:
         raise InputError(problems)
     return tuple(leases)
-
-
-def _parse(row: dict, where: str) -> tuple[dict, list[str]]:
-    record, problems = {}, []
-    for f in LEASE_FIELDS:
-        cell = str(row.get(f.name, "")).strip()
-        if cell == "":
-            if f.required:
-                problems.append(f"{where}, field {f.name}: value is missing; allowed: {f.allowed()}.")
-            record[f.name] = f.default
-            continue
-        try:
-            record[f.name] = parse_value(f, cell)
-        except ValueError as reason:
-            problems.append(f"{where}, field {f.name}: {reason}; allowed: {f.allowed()}.")
-    return record, problems
 
 
 def _rules(record: dict, where: str, sites: pd.DataFrame, horizon: tuple[str, str] | None) -> list[str]:

@@ -23,7 +23,7 @@ from kernel.quarters import label, ordinal
 from sites.leases import load_leases
 from sites.readers import field_name, read_raw
 from sites.reference import REFERENCE_PORTFOLIO
-from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_value, quoted, readable
+from sites.schema import FIELDS_BY_NAME, SITE_FIELDS, parse_row, quoted, readable
 
 MAX_PROBLEMS = 20  # problems listed for one file; then "... and N more problems."
 LISTED_COLUMNS = 10  # unknown columns named in their sentence; then "and N more"
@@ -85,7 +85,7 @@ def validate_sites(raw: pd.DataFrame, source: str, horizon: tuple[str, str] | No
         position = first_row + i
         site = str(row.get("name", "")).strip() or f"{row_word} {position}"
         where = f"{source}: {row_word} {position} ({site})"
-        record, cell_problems = _parse_row(row, where)
+        record, cell_problems = parse_row(row, where, SITE_FIELDS)
         found = [f"{where}, {reason}" for reason in read_problems.get(i, [])] + cell_problems
         if not cell_problems:
             found += _row_rules(record, where, horizon)
@@ -158,24 +158,6 @@ def _unknown_columns(unknown: list[str], source: str) -> str:
         listed += f" and {len(unknown) - LISTED_COLUMNS} more"
     what = f"column {listed} is not a site field" if len(unknown) == 1 else f"columns {listed} are not site fields"
     return f"{source}: {what}; allowed: {', '.join(FIELDS_BY_NAME)}."
-
-
-def _parse_row(row: dict, where: str) -> tuple[dict, list[str]]:
-    """Typed record of one row (defaults for empty optional cells) and its cell problems."""
-    record, problems = {}, []
-    for field in SITE_FIELDS:
-        cell = row.get(field.name, "")
-        if str(cell).strip() == "":
-            if field.required:
-                problems.append(f"{where}, field {field.name}: value is missing; allowed: {field.allowed()}.")
-            record[field.name] = field.default
-            continue
-        try:
-            record[field.name] = parse_value(field, cell)
-        except ValueError as reason:
-            problems.append(f"{where}, field {field.name}: {reason}; allowed: {field.allowed()}.")
-            record[field.name] = field.default
-    return record, problems
 
 
 def _row_rules(record: dict, where: str, horizon: tuple[str, str] | None) -> list[str]:

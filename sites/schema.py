@@ -152,6 +152,25 @@ LEASE_FIELDS_BY_NAME = {f.name: f for f in LEASE_FIELDS}
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")  # 12,5 or ,5: a decimal comma (European spreadsheets)
 
 
+def parse_row(row: dict, where: str, fields) -> tuple[dict, list[str]]:
+    """Typed record of one table row over `fields` (defaults for empty optional cells and for bad cells) and its
+    cell problems, one sentence each."""
+    record, problems = {}, []
+    for field in fields:
+        cell = row.get(field.name, "")
+        if str(cell).strip() == "":
+            if field.required:
+                problems.append(f"{where}, field {field.name}: value is missing; allowed: {field.allowed()}.")
+            record[field.name] = field.default
+            continue
+        try:
+            record[field.name] = parse_value(field, cell)
+        except ValueError as reason:
+            problems.append(f"{where}, field {field.name}: {reason}; allowed: {field.allowed()}.")
+            record[field.name] = field.default
+    return record, problems
+
+
 def parse_value(field: SiteField, raw: object) -> object:
     """Convert one raw cell to the field's type. Raises ValueError with the reason (no file context)."""
     text = str(raw).strip()
