@@ -7,7 +7,7 @@ sizes, grid MW per IT MW) come from the first scenario and must agree across sce
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 
 import numpy as np
@@ -17,7 +17,7 @@ from models.economics import asic_usd_per_th, discount_factors, frontier_j_per_t
     mining_grid_mwh_per_it_mw, signed_lease_revenue_usd, site_quarter_table
 from models.scenario import SCENARIO_FIELDS, Scenario
 from kernel.errors import InputError
-from sites.leases import SignedLease
+from sites.leases import SignedLease, lease_rules
 from sites.ledger import peak_mw, secured_mw, site_steps
 from kernel.quarters import label, ordinal, quarter_range
 
@@ -337,16 +337,7 @@ def misfits(sites: pd.DataFrame, scenario: Scenario, source: str = "sites", labe
 
 
 def lease_misfits(leases: tuple[SignedLease, ...], sites: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """A sentence per signed lease at a site that is not an AI-eligible site of the table, or that starts
-    outside the scenario's horizon (sites/leases.py checks the cells)."""
-    problems = []
-    start, end = scenario.horizon
-    for lease in leases:
-        where = lease.row or f"signed lease {lease.tenant}"
-        if lease.site not in sites.index or not sites.at[lease.site, "ai_eligible"]:
-            problems.append(f"{where}, field site: '{lease.site}' is not an AI-eligible site of the portfolio; "
-                            "allowed: the name of an AI-eligible site.")
-        elif not ordinal(start) <= ordinal(lease.start_quarter) <= ordinal(end):
-            problems.append(f"{where}, field start_quarter: {lease.start_quarter} is outside the horizon "
-                            f"{start}-{end}; allowed: a quarter from {start} to {end}.")
-    return problems
+    """A sentence per broken rule of a signed lease against the site table and the scenario's horizon (the rules
+    sites/leases.py applies when it reads them; leases may also come through the API)."""
+    return [problem for lease in leases for problem in lease_rules(
+        asdict(lease), lease.row or f"signed lease {lease.tenant}", sites, scenario.horizon)]

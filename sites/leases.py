@@ -90,7 +90,7 @@ def validate_leases(raw: pd.DataFrame, source: str, sites: pd.DataFrame, horizon
         where = f"{source}: row {first_row + i} ({str(row.get('tenant', '')).strip() or 'no tenant'})"
         record, found = parse_row(row, where, LEASE_FIELDS)
         if not found:
-            found = _rules(record, where, sites, horizon)
+            found = lease_rules(record, where, sites, horizon)
         problems += found
         if not found:
             leases.append(SignedLease(**record, row=where))
@@ -99,8 +99,9 @@ def validate_leases(raw: pd.DataFrame, source: str, sites: pd.DataFrame, horizon
     return tuple(leases)
 
 
-def _rules(record: dict, where: str, sites: pd.DataFrame, horizon: tuple[str, str] | None) -> list[str]:
-    """The rules that link a row's fields, the site table and the horizon."""
+def lease_rules(record: dict, where: str, sites: pd.DataFrame, horizon: tuple[str, str] | None) -> list[str]:
+    """The rules that link a row's fields, the site table and the horizon (also for leases given through the
+    API: optimizer/data.py)."""
     problems = []
     if record["it_mw"] <= 0:
         problems.append(f"{where}, field it_mw: {record['it_mw']:g} IT MW leases nothing; allowed: a number above 0.")
