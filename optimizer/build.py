@@ -5,8 +5,6 @@ The contributing families come first, then the coupling families that turn the s
 and a coupling family freezes what it reads (terms.py), so a wrong order is an error, not a wrong model.
 """
 
-import time
-
 import pyomo.environ as pyo
 
 from optimizer.data import ModelData
@@ -38,18 +36,12 @@ def cash_lines(families=FAMILIES) -> tuple[CashLine, ...]:
     return ordered(line for family in families for line in family.CASH_LINES)
 
 
-def build_model(data: ModelData, families=FAMILIES, deadline: float | None = None) -> pyo.ConcreteModel:
-    """The model of `data`; past `deadline` (time.monotonic()) the remaining families are not added and the
-    model is marked `incomplete` (not to be solved)."""
+def build_model(data: ModelData, families=FAMILIES) -> pyo.ConcreteModel:
     check_order(families)
     m = pyo.ConcreteModel(name="hashpivot")
     m.T = pyo.RangeSet(0, data.n_quarters - 1)
     m.W = pyo.Set(initialize=data.scenarios)
     m.terms = Terms(cash_lines(families), data.n_extended)
-    m.incomplete = False
     for family in families:
-        if deadline is not None and time.monotonic() > deadline:
-            m.incomplete = True
-            break
         family.add(m, data)
     return m

@@ -1,4 +1,4 @@
-"""Solve the MILP with HiGHS (the model passed as one matrix, optimizer/matrix.py), and measure what a planner should see.
+"""Solve the MILP with HiGHS through `pyomo.contrib.solver`, and measure what a planner should see.
 
 Reports: status, NPV (objective), best bound, MIP gap, LP-relaxation objective and gap
 (|z_LP - z_MIP| / |z_MIP|), model size (rows, columns, nonzeros, integers), build and solve seconds, and
@@ -12,12 +12,13 @@ from dataclasses import asdict, dataclass
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
 
 from kernel.atomic import atomic_path
 from optimizer.data import ModelData
 from optimizer.build import build_model
 from optimizer.formulation.objective import OBJECTIVE_SCALE_USD
-from optimizer.matrix import HighsModel, new_highs, to_highs
 
 
 # Pyomo's HiGHS interface redirects the process's stdout file descriptor while it runs, and HiGHS keeps
@@ -46,7 +47,6 @@ class Progress:
 
 
 PROGRESS_EVERY_S = 0.5
-DEADLINE_RESERVE, DEADLINE_RESERVE_S = 0.05, 0.5  # of HiGHS's share of a deadline: 1.9 s overshoot seen at 300 sites
 
 
 @dataclass
@@ -71,7 +71,6 @@ class SolveInfo:
     time_limit: float | None
     start: str | None = None            # with a MIP start: "used" (HiGHS's first plan is it), "not used", None
     start_npv_usd: float | None = None  # the NPV of that first plan: the start completed by HiGHS
-    translate_seconds: float = 0.0      # the model compiled and passed to HiGHS (optimizer/matrix.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -82,8 +81,8 @@ def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions(), edi
     (model, SolveInfo). Solution values are loaded. With `options.deadline`, HiGHS gets what is left of it
     after the build; `progress(Progress)` is called while HiGHS runs (every PROGRESS_EVERY_S at most)."""
     started = time.perf_counter()
-    model = build_model(data, deadline=options.deadline)
-    if edit is not None and not model.incomplete:
+    model = build_model(data)
+    if edit is not None:
         edit(model)
     build_seconds = time.perf_counter() - started
     info = solve_model(model, options, build_seconds, progress)
@@ -92,59 +91,51 @@ def build_and_solve(data: ModelData, options: SolveOptions = SolveOptions(), edi
 
 def solve_model(model: pyo.ConcreteModel, options: SolveOptions, build_seconds: float = 0.0,
                 progress=None) -> SolveInfo:
-    """Translate the model to HiGHS (optimizer/matrix.py) and solve it; with `options.deadline`, HiGHS gets
-    what is left of it after the translation (none left, or a build the deadline cut short: no solve, status
-    time_limit_no_solution)."""
-    if getattr(model, "incomplete", False) or (options.deadline is not None and time.monotonic() > options.deadline):
-        return SolveInfo("time_limit_no_solution", "kTimeLimit", False, None, None, None, None, None, build_seconds,
-                         0.0, 0, 0, 0, 0, f"HiGHS {new_highs().version()}", options.threads, options.gap,
-                         options.time_limit)
+    solver = Highs()
+    limit = options.time_limit
+    if options.deadline is not None:
+        limit = max(0.01, options.deadline - time.monotonic())
     with SOLVE_LOCK:
         highspy.Highs.resetGlobalScheduler(True)  # let the thread count change between solves
         started = time.perf_counter()
-        highs = new_highs()
-        hm = to_highs(model, highs)
-        translate_seconds = time.perf_counter() - started
+        if progress is not None or options.write_model or options.start:
+            solver.set_instance(model)  # persistent: the solve below reuses this HiGHS object and its callbacks
         if progress is not None:
-            _report(highs, progress)
-        start = MipStart(hm, options.start) if options.start else None
+            _report(solver._solver_model, progress)
+        start = MipStart(solver, model, options.start) if options.start else None
+        if options.write_model:
+            solver._solver_model.setOptionValue("output_flag", False)  # HiGHS would print to stdout (--json)
         for path in options.write_model:
             with atomic_path(path) as temp:  # the temp name keeps the suffix, from which HiGHS takes the format
-                highs.writeModel(str(temp))
-        limit = options.time_limit
-        if options.deadline is not None:  # HiGHS checks its clock between steps: keep a reserve for its overshoot
-            limit = (options.deadline - time.monotonic()) * (1 - DEADLINE_RESERVE) - DEADLINE_RESERVE_S
-        for name, value in (("mip_rel_gap", options.gap), ("random_seed", options.seed)) + (
-                (("threads", options.threads),) if options.threads else ()) + (
-                (("time_limit", max(0.0, limit)),) if limit is not None else ()):
-            highs.setOptionValue(name, value)
-        started = time.perf_counter()
-        if limit is None or limit > 0:
-            highs.run()
+                solver._solver_model.writeModel(str(temp))
+        results = solver.solve(
+            model, rel_gap=options.gap, time_limit=limit, threads=options.threads,
+            load_solutions=False, raise_exception_on_nonoptimal_result=False, tee=False,
+            solver_options={"random_seed": options.seed, "output_flag": False},
+        )
         solve_seconds = time.perf_counter() - started
-    status, info = highs.getModelStatus(), highs.getInfo()
-    has_solution = (limit is None or limit > 0) and info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    highs = solver._solver_model  # the highspy object behind the interface (model size, LP relaxation)
+    has_solution = results.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     if has_solution:
-        hm.load(highs.getSolution().col_value)
+        results.solution_loader.load_vars()
     lp = highs.getLp()
+    npv = results.incumbent_objective * OBJECTIVE_SCALE_USD if has_solution else None
+    bound = results.objective_bound * OBJECTIVE_SCALE_USD if results.objective_bound is not None else None
     integers = sum(1 for v in lp.integrality_ if v != highspy.HighsVarType.kContinuous)
-    npv = info.objective_function_value * OBJECTIVE_SCALE_USD if has_solution else None
-    bound = (info.mip_dual_bound if integers else info.objective_function_value) * OBJECTIVE_SCALE_USD \
-        if has_solution or (integers and abs(info.mip_dual_bound) < highspy.kHighsInf) else None
     mip_gap = _gap(npv, bound) if integers else (0.0 if has_solution else None)
     left = None if options.deadline is None else options.deadline - time.monotonic()
     lp_npv = _lp_relaxation(lp, left) if has_solution and (left is None or left > 0) else None
     return SolveInfo(
-        status=_status(status, has_solution), termination=status.name, has_solution=has_solution,
+        status=_status(results.termination_condition, has_solution),
+        termination=str(results.termination_condition.name), has_solution=has_solution,
         npv_usd=npv, bound_usd=bound, mip_gap=mip_gap,
         lp_relaxation_npv_usd=lp_npv, lp_relaxation_gap=_gap(npv, lp_npv),
         build_seconds=build_seconds, solve_seconds=solve_seconds,
         rows=lp.num_row_, columns=lp.num_col_, nonzeros=len(lp.a_matrix_.value_), integer_columns=integers,
-        solver=f"HiGHS {highs.version()}", threads=options.threads,
+        solver=f"HiGHS {'.'.join(map(str, solver.version()))}", threads=options.threads,
         gap_target=options.gap, time_limit=options.time_limit,
         start=start.verdict() if start else None,
         start_npv_usd=start.npv_usd() if start and start.verdict() == "used" else None,
-        translate_seconds=translate_seconds,
     )
 
 
@@ -154,12 +145,12 @@ class MipStart:
     the rest (its continuous values are not used), and drops a start that is infeasible; so the start was used
     when HiGHS's first improving plan carries the start's integer values."""
 
-    def __init__(self, hm: HighsModel, entries: tuple):
+    def __init__(self, solver: Highs, model: pyo.ConcreteModel, entries: tuple):
         columns, values, integer = [], [], []
-        model = hm.columns[0].model() if hm.columns else None
         for name, index, value in entries:
-            component = model.component(name) if model is not None else None
-            column = hm.column(component[index]) if component is not None and index in component else None
+            component = model.component(name)
+            column = solver._pyomo_var_to_solver_var_map.get(id(component[index])) \
+                if component is not None and index in component else None
             if column is not None:
                 integer.append(component[index].is_integer())
                 columns.append(column)
@@ -168,7 +159,7 @@ class MipStart:
         self.values = np.array(values, dtype=np.float64)
         self.integer = np.array(integer, dtype=bool)
         self.first = None  # (objective, values at the start's integer columns) of HiGHS's first improving plan
-        highs = hm.highs
+        highs = solver._solver_model
         if len(columns):
             highs.setOptionValue("output_flag", False)  # HiGHS prints each start value outside its new bounds
             highs.setSolution(len(columns), self.columns, self.values)
@@ -220,7 +211,8 @@ def _gap(npv: float | None, bound: float | None) -> float | None:
 def _lp_relaxation(lp: highspy.HighsLp, time_limit: float | None = None) -> float | None:
     """Objective (USD) of the model with every integer relaxed to continuous (None when it does not finish
     within `time_limit`)."""
-    relaxed = new_highs()
+    relaxed = highspy.Highs()
+    relaxed.setOptionValue("output_flag", False)
     if time_limit is not None:
         relaxed.setOptionValue("time_limit", float(time_limit))
     lp.integrality_ = [highspy.HighsVarType.kContinuous] * lp.num_col_
@@ -231,12 +223,11 @@ def _lp_relaxation(lp: highspy.HighsLp, time_limit: float | None = None) -> floa
     return relaxed.getInfo().objective_function_value * OBJECTIVE_SCALE_USD
 
 
-def _status(status: highspy.HighsModelStatus, has_solution: bool) -> str:
-    S = highspy.HighsModelStatus
-    if status == S.kOptimal:
+def _status(termination: TerminationCondition, has_solution: bool) -> str:
+    if termination == TerminationCondition.convergenceCriteriaSatisfied:
         return "optimal"
-    if status in (S.kTimeLimit, S.kNotset):  # kNotset: the deadline passed before HiGHS could start
+    if termination == TerminationCondition.maxTimeLimit:
         return "time_limit" if has_solution else "time_limit_no_solution"
-    if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+    if termination in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded):
         return "infeasible"
     return "feasible" if has_solution else "no_solution"

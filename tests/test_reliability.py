@@ -7,7 +7,6 @@ import signal
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,9 +27,8 @@ def invoke(*args: str):
 
 
 def test_time_limit_returns_the_best_plan_flagged_with_gap_and_bound(tmp_path):
-    # the reference at gap 0 takes over 30 s, its build and translation ~3 s; try limits until one stops after a
-    # plan, before optimality
-    for limit_s in ("6", "4", "9", "14"):
+    # the reference at gap 0 takes ~6 s on a CI core; try limits until one stops after a plan, before optimality
+    for limit_s in ("1.5", "0.75", "3", "0.4"):
         result = invoke("solve", "--out", str(tmp_path / "p.xlsx"), "--time-limit", limit_s, "--gap", "0", "--json")
         if result.exit_code == 0 and json.loads(result.stdout)["status"] == "time_limit":
             break
@@ -49,23 +47,6 @@ def test_time_limit_without_a_plan_writes_nothing(tmp_path):
     assert result.exit_code == 4
     assert "No plan was found" in result.stderr and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
-
-
-def test_time_limit_bounds_the_wall_time_of_the_whole_command_on_a_large_portfolio(tmp_path):
-    # 100 synthetic sites: reading, the Pyomo build and the translation to HiGHS take ~12 s of the limit, and
-    # no plan is proven in it; the process (start-up and exit included) ends within 10% + 3 s of the limit
-    import numpy as np
-    from tests.test_benchmarks import load
-    sites = tmp_path / "sites.csv"
-    load("scaling").synthetic_table(100, load_scenario(), np.random.default_rng([0, 100])).to_csv(sites, index=False)
-    limit_s = 30.0
-    started = time.monotonic()
-    done = subprocess.run([str(HASHPIVOT), "solve", "--sites", str(sites), "--time-limit", str(limit_s), "--threads",
-                           "1", "--quiet", "--out", str(tmp_path / "p.xlsx")], capture_output=True, text=True)
-    wall_s = time.monotonic() - started
-    assert done.returncode in (0, 4), done.stderr
-    assert "Traceback" not in done.stderr
-    assert wall_s <= 1.1 * limit_s + 3.0, f"{wall_s:.1f} s for --time-limit {limit_s:g}"
 
 
 def test_result_checks_pass_on_the_reference_plan_and_catch_tampering(reference_plan):
@@ -119,11 +100,12 @@ def big_portfolio(path: Path, copies: int = 15) -> Path:
     return path
 
 
-def wait_until_highs_runs(process: subprocess.Popen, model: Path, timeout_s: float = 180.0) -> None:
-    """Return once the child is inside HiGHS: it writes its --write-mps file just before HiGHS runs."""
+def wait_until_highs_runs(process: subprocess.Popen, timeout_s: float = 180.0) -> None:
+    """Return once the child is inside HiGHS: pyomo points the child's fd 2 away from our pipe while it solves."""
+    ours = os.readlink(f"/proc/{process.pid}/fd/2")
     deadline = time.monotonic() + timeout_s
     while process.poll() is None and time.monotonic() < deadline:
-        if model.exists():
+        if os.readlink(f"/proc/{process.pid}/fd/2") != ours:
             return
         time.sleep(0.05)
     pytest.fail("the solve never reached HiGHS")
@@ -132,16 +114,15 @@ def wait_until_highs_runs(process: subprocess.Popen, model: Path, timeout_s: flo
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
 def test_a_solve_killed_mid_way_leaves_no_workbook(tmp_path, sig):
     sites = big_portfolio(tmp_path / "big.csv")
-    out, model = tmp_path / "plan.xlsx", Path(tempfile.mkdtemp()) / "model.mps"  # the model outside tmp_path
+    out = tmp_path / "plan.xlsx"
     process = subprocess.Popen([str(HASHPIVOT), "solve", "--sites", str(sites), "--out", str(out), "--gap", "0",
-                                "--write-mps", str(model),
                                 "--set", "max_ai_start_it_mw_per_quarter=600",
                                 "--set", "market_absorption_it_mw_per_quarter.GA=1200",
                                 "--set", "market_absorption_it_mw_per_quarter.TX=1200"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                # a shell running CI in the background may hand SIGINT down as ignored
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    wait_until_highs_runs(process, model)  # 195 sites at gap 0: data and build take seconds, the solve minutes
+    wait_until_highs_runs(process)  # 195 sites at gap 0: data and build take seconds, the solve minutes
     time.sleep(2.0)
     assert process.poll() is None, "the solve finished before it could be interrupted"
     os.kill(process.pid, sig)

@@ -10,8 +10,6 @@ Exit codes (optimizer/cli/common.py): 0 plan written; 1 solver failure; 2 bad in
 4 time limit before any plan; 130 interrupted.
 """
 
-import os
-import sys
 from typing import Annotated
 
 import typer
@@ -43,20 +41,5 @@ app.command()(analysis.tornado)
 app.add_typer(scenarios.app, name="scenarios")
 app.add_typer(sites.app, name="sites")
 
-
-
-def run() -> None:
-    """The `hashpivot` command: the app, then an exit that skips freeing the model's Python objects (seconds
-    on a large portfolio, after the outputs are written)."""
-    try:
-        app()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
 if __name__ == "__main__":
-    run()
+    app()
